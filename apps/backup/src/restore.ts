@@ -1,0 +1,98 @@
+// Restore check: the newest backup is authenticated, restored into a scratch database and compared.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binary, listBackups } from './backup.js';
+import {
+  assertIdentifier,
+  connect,
+  libpqEnv,
+  summarizeTables,
+  type DatabaseTarget,
+  type TableSummary,
+} from './database.js';
+import { decryptToFile, type BackupManifest } from './envelope.js';
+import { waitForExit } from './process.js';
+
+export interface RestoreCheckOptions {
+  /** The live database's server; its database name is only used for the maintenance connection. */
+  target: DatabaseTarget;
+  scratchDatabase: string;
+  key: Buffer;
+  directory: string;
+  binDir?: string;
+  tmpDir?: string;
+}
+
+export interface TableComparison {
+  table: string;
+  expected: TableSummary;
+  restored: TableSummary | undefined;
+  match: boolean;
+}
+
+export interface RestoreCheckResult {
+  ok: boolean;
+  file: string;
+  createdAt: string;
+  tables: TableComparison[];
+}
+
+export function compareTables(
+  expected: BackupManifest['tables'],
+  restored: Record<string, TableSummary>,
+): TableComparison[] {
+  return Object.entries(expected).map(([table, summary]) => {
+    const got = restored[table];
+    const match = got !== undefined && got.rows === summary.rows && got.checksum === summary.checksum;
+    return { table, expected: summary, restored: got, match };
+  });
+}
+
+export async function restoreCheck(options: RestoreCheckOptions): Promise<RestoreCheckResult> {
+  const scratch = assertIdentifier(options.scratchDatabase);
+  if (scratch === options.target.database)
+    throw new Error('the scratch database must not be the live database');
+  const [newest] = await listBackups(options.directory);
+  if (!newest) throw new Error(`no backup in ${options.directory}`);
+  const file = join(options.directory, newest);
+  const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'restore-'));
+  try {
+    const plain = join(work, 'dump');
+    // Authenticate the whole file before the database is touched at all.
+    const manifest = await decryptToFile(file, options.key, plain);
+    const admin = connect(options.target);
+    try {
+      await admin.unsafe(`drop database if exists ${scratch} with (force)`);
+      await admin.unsafe(`create database ${scratch}`);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+    const scratchTarget = { ...options.target, database: scratch };
+    const restore = spawn(
+      binary(options.binDir, 'pg_restore'),
+      [
+        '--no-owner',
+        '--no-privileges',
+        '--exit-on-error',
+        '--single-transaction',
+        `--dbname=${scratch}`,
+        plain,
+      ],
+      { env: { ...process.env, ...libpqEnv(scratchTarget) }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    await waitForExit(restore, 'pg_restore');
+    const sql = connect(scratchTarget);
+    let restored: Record<string, TableSummary>;
+    try {
+      restored = await summarizeTables(sql, Object.keys(manifest.tables));
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    const tables = compareTables(manifest.tables, restored);
+    return { ok: tables.every((table) => table.match), file, createdAt: manifest.createdAt, tables };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
