@@ -1,5 +1,6 @@
 // PostgreSQL access for the backup job: libpq settings, verify-full TLS, table checksums.
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
@@ -66,6 +67,9 @@ export function connect(target: DatabaseTarget): Sql {
           ca: readFileSync(target.sslRootCert ?? ''),
           rejectUnauthorized: true,
           servername: serverName(target),
+          // verify-full: the certificate must name the host we dialled, IP or DNS.
+          checkServerIdentity: (_name: string, cert: PeerCertificate) =>
+            checkServerIdentity(target.host, cert),
         }
       : false;
   return postgres({

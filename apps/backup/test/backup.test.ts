@@ -1,0 +1,194 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCertificateAuthority, issueCertificate } from '../../../test-support/pki.js';
+import { postgresBinDir, startPostgres, type PostgresServer } from '../../../test-support/postgres.js';
+import { backupFileName, listBackups, runBackup } from '../src/backup.js';
+import { loadConfig } from '../src/config.js';
+import { connect, databaseTarget, summarizeTable, type DatabaseTarget } from '../src/database.js';
+import { compareTables, restoreCheck } from '../src/restore.js';
+import { createBankData } from './fixture.js';
+
+const run = promisify(execFile);
+const USERS = 77;
+const TRANSACTIONS = 1500;
+
+let server: PostgresServer;
+let target: DatabaseTarget;
+let directory: string;
+const key = randomBytes(32);
+const binDir = postgresBinDir();
+
+beforeAll(async () => {
+  const ca = await createCertificateAuthority('backup test CA');
+  const cert = await issueCertificate(ca, {
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+  server = await startPostgres({ tls: { cert: cert.cert, key: cert.key, ca: ca.cert }, requireTls: true });
+  const admin = connect(databaseTarget(server.env));
+  await admin.unsafe('create database bank');
+  await admin.end();
+  target = databaseTarget({ ...server.env, PGDATABASE: 'bank' });
+  const sql = connect(target);
+  await createBankData(sql, USERS, TRANSACTIONS);
+  await sql.end();
+  directory = await mkdtemp(join(tmpdir(), 'backups-'));
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+async function scratchState(): Promise<string[]> {
+  const sql = connect({ ...target, database: 'restore_check' });
+  try {
+    const rows = await sql<
+      { name: string }[]
+    >`select tablename as name from pg_tables where schemaname = 'public' order by 1`;
+    return rows.map((row) => row.name);
+  } finally {
+    await sql.end();
+  }
+}
+
+describe('encrypted backups against a real PostgreSQL over verify-full TLS', () => {
+  it('dumps, encrypts and round-trips with matching counts and checksums', async () => {
+    const result = await runBackup({
+      target,
+      key,
+      directory,
+      retention: 3,
+      tables: ['users', 'transactions'],
+      binDir,
+    });
+    expect(result.tables.users?.rows).toBe(USERS);
+    expect(result.tables.transactions?.rows).toBe(TRANSACTIONS);
+    expect(result.tables.users?.checksum).toMatch(/^[0-9a-f]{64}$/);
+    const bytes = await readFile(result.file);
+    expect(bytes.includes(Buffer.from('user42@example.test'))).toBe(false);
+    expect(bytes.includes(Buffer.from('PGDMP'))).toBe(false);
+
+    const check = await restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir });
+    expect(check.ok).toBe(true);
+    expect(check.file).toBe(result.file);
+    expect(check.tables.map((t) => [t.table, t.restored?.rows, t.match])).toEqual([
+      ['users', USERS, true],
+      ['transactions', TRANSACTIONS, true],
+    ]);
+    expect(await scratchState()).toEqual(['transactions', 'users']);
+  });
+
+  it('checks the restore against the snapshot that was dumped, and flags a differing table', async () => {
+    const backup = await runBackup({
+      target,
+      key,
+      directory,
+      retention: 3,
+      tables: ['users', 'transactions'],
+      binDir,
+    });
+    // Writes after the dump must not make the check fail: the manifest belongs to the dump.
+    const sql = connect(target);
+    await sql`update users set num_logins = num_logins + 1 where id = 1`;
+    const live = await summarizeTable(sql, 'users');
+    await sql.end();
+    const check = await restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir });
+    expect(check.ok).toBe(true);
+    expect(check.tables[0]?.restored).toEqual(backup.tables.users);
+    expect(live.checksum).not.toBe(backup.tables.users?.checksum);
+    const compared = compareTables({ users: backup.tables.users! }, { users: live });
+    expect(compared[0]?.match).toBe(false);
+  });
+
+  it('refuses a backup with one tampered byte and leaves the scratch database untouched', async () => {
+    const sql = connect({ ...target, database: 'restore_check' });
+    await sql.unsafe('create table marker (id int)');
+    await sql.end();
+    const before = await scratchState();
+    const [newest] = await listBackups(directory);
+    const file = join(directory, newest ?? 'missing');
+    const bytes = await readFile(file);
+    const at = Math.floor(bytes.length * 0.6);
+    bytes[at] = (bytes[at] ?? 0) ^ 0x80;
+    await writeFile(file, bytes);
+    await expect(
+      restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir }),
+    ).rejects.toThrow(/failed authentication/);
+    expect(await scratchState()).toEqual(before);
+    expect(before).toContain('marker');
+    await rm(file);
+  });
+
+  it('refuses the wrong key without touching the scratch database', async () => {
+    const before = await scratchState();
+    await expect(
+      restoreCheck({ target, scratchDatabase: 'restore_check', key: randomBytes(32), directory, binDir }),
+    ).rejects.toThrow(/wrong key or tampered/);
+    expect(await scratchState()).toEqual(before);
+  });
+
+  it('keeps only the N newest backups', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'retention-'));
+    try {
+      const times = [1, 2, 3, 4].map((day) => new Date(Date.UTC(2026, 0, day, 3)));
+      const removed: string[][] = [];
+      for (const now of times) {
+        const result = await runBackup({
+          target,
+          key,
+          directory: own,
+          retention: 2,
+          tables: ['users'],
+          binDir,
+          now,
+        });
+        removed.push(result.removed);
+      }
+      expect(await readdir(own)).toEqual([backupFileName(times[2]!), backupFileName(times[3]!)]);
+      expect(removed.flat()).toEqual([backupFileName(times[0]!), backupFileName(times[1]!)]);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to connect without verify-full', () => {
+    expect(() => databaseTarget({ ...server.env, PGSSLMODE: 'require' })).toThrow(/must be verify-full/);
+    expect(() => databaseTarget({ ...server.env, PGSSLROOTCERT: undefined })).toThrow(
+      /PGSSLROOTCERT is required/,
+    );
+  });
+
+  it('runs as a CLI that prints one JSON line', async () => {
+    const keyFile = join(directory, '..', `key-${process.pid}`);
+    await writeFile(keyFile, key.toString('base64'), { mode: 0o600 });
+    try {
+      const env = {
+        ...process.env,
+        ...server.env,
+        PGDATABASE: 'bank',
+        BACKUP_DIR: directory,
+        BACKUP_KEY_FILE: keyFile,
+        BACKUP_RETENTION: '3',
+        PG_BIN_DIR: binDir,
+      };
+      expect(loadConfig(env).retention).toBe(3);
+      const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+      const backup = await run('tsx', [main, 'backup'], { env });
+      const line = JSON.parse(backup.stdout.trim()) as { ok: boolean; tables: { users: { rows: number } } };
+      expect(line.ok).toBe(true);
+      expect(line.tables.users.rows).toBe(USERS);
+      expect(backup.stdout).not.toContain(server.password);
+      const check = await run('tsx', [main, 'restore-check'], { env });
+      expect(JSON.parse(check.stdout.trim())).toMatchObject({ ok: true, command: 'restore-check' });
+    } finally {
+      await rm(keyFile, { force: true });
+    }
+  });
+});
