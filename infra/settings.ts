@@ -128,18 +128,28 @@ export function parseSettings(raw: RawSettings, stack: string): Settings {
     fail(`unknown setting ${unknownKeys.join(', ')}; known settings are: ${SETTING_KEYS.join(', ')}`);
   }
   const namespace = optionalString('namespace', raw.namespace) ?? `workshop-${stack}`;
+  // Helm releases talk to the cluster, so rendering manifests means the add-ons are already there.
+  const renderYamlToDirectory = optionalString('renderYamlToDirectory', raw.renderYamlToDirectory);
   if (!dnsLabel.test(namespace)) fail(`namespace "${namespace}" is not a valid Kubernetes namespace name`);
   const settings: Settings = {
     stack,
     controls: parseControls(raw.controls),
     images: parseImages(raw.images),
     namespace,
-    installClusterAddons: parseBoolean('installClusterAddons', raw.installClusterAddons, true),
+    installClusterAddons: parseBoolean(
+      'installClusterAddons',
+      raw.installClusterAddons,
+      renderYamlToDirectory === undefined,
+    ),
   };
+  if (renderYamlToDirectory !== undefined) {
+    if (settings.installClusterAddons) {
+      fail('renderYamlToDirectory cannot install Helm charts; set installClusterAddons: false');
+    }
+    settings.renderYamlToDirectory = renderYamlToDirectory;
+  }
   const kubeContext = optionalString('kubeContext', raw.kubeContext);
   if (kubeContext !== undefined) settings.kubeContext = kubeContext;
-  const renderYamlToDirectory = optionalString('renderYamlToDirectory', raw.renderYamlToDirectory);
-  if (renderYamlToDirectory !== undefined) settings.renderYamlToDirectory = renderYamlToDirectory;
   const storageClassName = optionalString('storageClassName', raw.storageClassName);
   if (storageClassName !== undefined) settings.storageClassName = storageClassName;
   return settings;

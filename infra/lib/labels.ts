@@ -1,0 +1,56 @@
+// Labels and the control annotation that explain why an object exists or looks the way it does.
+import { CONTROL_IDS, type ControlId } from '../stacks/controls';
+
+export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
+export const PART_OF = 'secure-workshop';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+
+/** Labels every object of a workload carries. */
+export function appLabels(app: string, stack: string): Record<string, string> {
+  return {
+    [NAME_LABEL]: app,
+    'app.kubernetes.io/part-of': PART_OF,
+    'app.kubernetes.io/instance': stack,
+    'app.kubernetes.io/managed-by': 'pulumi',
+  };
+}
+
+/** The stable subset used in selectors (immutable on Deployments, so kept minimal). */
+export function selectorLabels(app: string): Record<string, string> {
+  return { [NAME_LABEL]: app };
+}
+
+/** `secure-workshop.dev/controls: "<id>,<id>"` in catalog order, or nothing when no control applies. */
+export function controlAnnotations(ids: Iterable<ControlId>): Record<string, string> {
+  const present = new Set(ids);
+  const ordered = CONTROL_IDS.filter((id) => present.has(id));
+  return ordered.length === 0 ? {} : { [CONTROLS_ANNOTATION]: ordered.join(',') };
+}
+
+/** Collects the controls that shaped one object while its builder applies them. */
+export class AppliedControls {
+  private readonly ids = new Set<ControlId>();
+
+  constructor(private readonly enabled: ReadonlySet<ControlId>) {}
+
+  /** True when the control is on; records it as applied to this object. */
+  use(id: ControlId): boolean {
+    if (!this.enabled.has(id)) return false;
+    this.ids.add(id);
+    return true;
+  }
+
+  /** Records a control as applied without asking (the object exists only because of it). */
+  mark(...ids: ControlId[]): this {
+    for (const id of ids) if (this.enabled.has(id)) this.ids.add(id);
+    return this;
+  }
+
+  annotations(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...extra, ...controlAnnotations(this.ids) };
+  }
+
+  list(): ControlId[] {
+    return CONTROL_IDS.filter((id) => this.ids.has(id));
+  }
+}
