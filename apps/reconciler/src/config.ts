@@ -168,8 +168,8 @@ function loadOAuth(
     problems.push('OAUTH_CLIENT_ID is required when OAUTH_CLIENT_SECRET_FILE is set');
   if (secretFile === undefined)
     problems.push('OAUTH_CLIENT_SECRET_FILE is required when OAUTH_CLIENT_ID is set');
-  if (clientId !== undefined && /[\s:]|[^\x20-\x7e]/.test(clientId)) {
-    problems.push('OAUTH_CLIENT_ID must be printable ASCII without spaces or colons');
+  if (clientId !== undefined && /[^\x20-\x7e]/.test(clientId)) {
+    problems.push('OAUTH_CLIENT_ID must be printable ASCII (RFC 6749 VSCHAR)');
   }
   if (!scope.split(' ').every((token) => SCOPE_TOKEN.test(token))) {
     problems.push(`OAUTH_SCOPE must be space-separated scope tokens, got ${JSON.stringify(scope)}`);
