@@ -1,0 +1,190 @@
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { type CatalogControl, loadCatalog, validateControls } from './catalog';
+import { checkStack, formatCheck, loadPolicyRunner } from './check';
+import { diffStacks, formatDiff } from './diff';
+import { drawArchitecture } from './draw';
+import { UsageError } from './model';
+import { writeRender } from './render';
+import { REPO_ROOT, synthesize, type SynthOptions } from './synth';
+
+const USAGE = 'usage: cli.ts render|diff|check|draw <stack> ... (see docs/guide.md)';
+
+interface Command {
+  positionals: number;
+  flags: readonly string[];
+  booleans?: readonly string[];
+  run(args: string[], flags: Map<string, string>): Promise<number>;
+}
+
+export function parseArgs(
+  argv: readonly string[],
+  flags: readonly string[],
+  booleans: readonly string[] = [],
+): { args: string[]; flags: Map<string, string> } {
+  const args: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const token = argv[i] as string;
+    if (!token.startsWith('--')) {
+      args.push(token);
+      continue;
+    }
+    const [name, inline] = token.slice(2).split(/=(.*)/s) as [string, string | undefined];
+    if (booleans.includes(name)) {
+      values.set(name, 'true');
+      continue;
+    }
+    if (!flags.includes(name)) {
+      const known = [...flags, ...booleans].map((flag) => `--${flag}`).join(', ') || 'none';
+      throw new UsageError(`unknown flag --${name} (flags: ${known})`);
+    }
+    const value = inline ?? argv[i + 1];
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`--${name} needs a value`);
+    if (inline === undefined) i += 1;
+    values.set(name, value);
+  }
+  return { args, flags: values };
+}
+
+/** `--controls a,b` (or `none` / empty for no control), validated against the catalog and its requirements. */
+export function parseControls(
+  raw: string | undefined,
+  catalog: readonly CatalogControl[],
+): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const ids =
+    raw === 'none'
+      ? []
+      : [
+          ...new Set(
+            raw
+              .split(',')
+              .map((id) => id.trim())
+              .filter(Boolean),
+          ),
+        ];
+  validateControls(ids, catalog);
+  const missing = ids.flatMap((id) =>
+    (catalog.find((control) => control.id === id)?.requires ?? [])
+      .filter((required) => !ids.includes(required))
+      .map((required) => `'${id}' requires '${required}'`),
+  );
+  if (missing.length > 0) throw new UsageError(`missing control requirements: ${missing.join('; ')}`);
+  return ids;
+}
+
+async function options(stack: string, controlsFlag: string | undefined): Promise<SynthOptions> {
+  const controls = controlsFlag === undefined ? undefined : parseControls(controlsFlag, await loadCatalog());
+  return controls === undefined ? { stack } : { stack, controls };
+}
+
+function write(file: string, content: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, content);
+}
+
+const COMMANDS: Record<string, Command> = {
+  render: {
+    positionals: 1,
+    flags: ['out', 'controls'],
+    async run([stack], flags) {
+      const result = await synthesize(await options(stack as string, flags.get('controls')));
+      const dir = flags.get('out') ?? path.join('out', result.stack);
+      const files = writeRender(result, dir);
+      console.log(
+        `${result.stack}: wrote ${files.length} files to ${dir} (${result.resources.length} resources)`,
+      );
+      return 0;
+    },
+  },
+  diff: {
+    positionals: 2,
+    flags: ['format', 'from-controls', 'to-controls', 'controls', 'out'],
+    async run([from, to], flags) {
+      const format = flags.get('format') ?? 'text';
+      if (format !== 'text' && format !== 'markdown')
+        throw new UsageError(`--format must be text or markdown, not '${format}'`);
+      const catalog = await loadCatalog();
+      const fromOptions = await options(from as string, flags.get('from-controls'));
+      const toOptions = await options(to as string, flags.get('to-controls') ?? flags.get('controls'));
+      const [a, b] = await Promise.all([synthesize(fromOptions), synthesize(toOptions)]);
+      const text = formatDiff(diffStacks(a, b, catalog), format);
+      const out = flags.get('out');
+      if (out === undefined) process.stdout.write(text);
+      else write(out, text);
+      return 0;
+    },
+  },
+  check: {
+    positionals: 1,
+    flags: ['controls'],
+    async run([stack], flags) {
+      const [result, runner] = await Promise.all([
+        options(stack as string, flags.get('controls')).then(synthesize),
+        loadPolicyRunner(),
+      ]);
+      const report = await checkStack(result, runner);
+      process.stdout.write(formatCheck(report));
+      return report.mandatory > 0 ? 1 : 0;
+    },
+  },
+  draw: {
+    positionals: 1,
+    flags: ['out', 'controls'],
+    booleans: ['check'],
+    async run([stack], flags) {
+      const result = await synthesize(await options(stack as string, flags.get('controls')));
+      const svgFile = flags.get('out') ?? path.join('out', result.stack, 'architecture.svg');
+      if (!svgFile.endsWith('.svg')) throw new UsageError(`--out must name an .svg file, not '${svgFile}'`);
+      const mmdFile = svgFile.replace(/\.svg$/, '.mmd');
+      const { svg, mermaid } = drawArchitecture(result);
+      if (flags.has('check')) {
+        const stale = [
+          [svgFile, svg],
+          [mmdFile, mermaid],
+        ].filter(
+          ([file, content]) =>
+            !existsSync(file as string) || readFileSync(file as string, 'utf8') !== content,
+        );
+        for (const [file] of stale)
+          console.error(`stale: ${file} (run: npm run draw -- ${stack} --out ${svgFile})`);
+        return stale.length > 0 ? 1 : 0;
+      }
+      write(svgFile, svg);
+      write(mmdFile, mermaid);
+      console.log(`${result.stack}: wrote ${svgFile} and ${mmdFile}`);
+      return 0;
+    },
+  },
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (command === undefined)
+    throw new UsageError(name === undefined ? USAGE : `unknown command '${name}'; ${USAGE}`);
+  const { args, flags } = parseArgs(rest, command.flags, command.booleans);
+  if (args.length !== command.positionals) {
+    const expected = command.positionals === 1 ? '<stack>' : '<from> <to>';
+    throw new UsageError(
+      `${name} takes ${expected}, got ${args.length} argument${args.length === 1 ? '' : 's'}`,
+    );
+  }
+  return command.run(args, flags);
+}
+
+if (require.main === module) {
+  process.chdir(process.env.INIT_CWD ?? REPO_ROOT);
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`error: ${message.split('\n')[0]}`);
+      process.exitCode = error instanceof UsageError ? 2 : 3;
+    },
+  );
+}

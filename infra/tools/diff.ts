@@ -1,0 +1,291 @@
+import { type CatalogControl, owaspRank } from './catalog';
+import { isRecord, type SynthResult } from './model';
+import { helmReleaseBody, renderedObjects } from './render';
+import { labelGeneratedValues, maskSecrets } from './secrets';
+
+export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
+export const UNATTRIBUTED = 'unattributed';
+
+export const OWASP_TITLES: Record<string, string> = {
+  A01: 'Broken Access Control',
+  A02: 'Cryptographic Failures',
+  A03: 'Injection',
+  A04: 'Insecure Design',
+  A05: 'Security Misconfiguration',
+  A06: 'Vulnerable and Outdated Components',
+  A07: 'Identification and Authentication Failures',
+  A08: 'Software and Data Integrity Failures',
+  A09: 'Security Logging and Monitoring Failures',
+  A10: 'Server-Side Request Forgery',
+};
+
+export interface FieldChange {
+  path: string;
+  from?: string;
+  to?: string;
+}
+
+export interface ObjectChange {
+  action: 'added' | 'removed' | 'changed';
+  kind: string;
+  namespace: string;
+  name: string;
+  controls: string[];
+  fields: FieldChange[];
+}
+
+export interface ControlGroup {
+  control: CatalogControl;
+  changes: ObjectChange[];
+}
+
+export interface CategoryGroup {
+  owasp: string;
+  title: string;
+  controls: ControlGroup[];
+}
+
+export interface StackDiff {
+  from: string;
+  to: string;
+  controlsAdded: string[];
+  controlsRemoved: string[];
+  categories: CategoryGroup[];
+  unattributed: ObjectChange[];
+  total: number;
+}
+
+interface Comparable {
+  kind: string;
+  namespace: string;
+  name: string;
+  controls: string[];
+  body: unknown;
+}
+
+const SKIPPED_TYPES = /^pulumi:|^secure-workshop:/;
+
+/** The stack's own namespace name would make every object differ; both sides use one placeholder. */
+function normalizeStack(value: unknown, stack: string): unknown {
+  const needle = `workshop-${stack}`;
+  if (typeof value === 'string') return value.split(needle).join('workshop-{stack}');
+  if (Array.isArray(value)) return value.map((item) => normalizeStack(item, stack));
+  if (isRecord(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeStack(v, stack)]));
+  return value;
+}
+
+function annotationControls(body: unknown): string[] {
+  const metadata = isRecord(body) && isRecord(body.metadata) ? body.metadata : {};
+  const annotations = isRecord(metadata.annotations) ? metadata.annotations : {};
+  const raw = annotations[CONTROLS_ANNOTATION];
+  return typeof raw === 'string'
+    ? raw
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean)
+    : [];
+}
+
+function comparables(result: SynthResult): Map<string, Comparable> {
+  const map = new Map<string, Comparable>();
+  const add = (entry: Comparable): void => {
+    const normalized = normalizeStack(
+      labelGeneratedValues(entry, result.generatedValues),
+      result.stack,
+    ) as Comparable;
+    map.set(`${normalized.kind}/${normalized.namespace}/${normalized.name}`, normalized);
+  };
+  for (const object of renderedObjects(result)) {
+    add({
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      controls: annotationControls(object.body),
+      body: object.body,
+    });
+  }
+  for (const resource of result.resources) {
+    if (SKIPPED_TYPES.test(resource.type) || resource.type.startsWith('kubernetes:')) continue;
+    const body = resource.type.startsWith('kubernetes:helm.sh/')
+      ? helmReleaseBody(resource)
+      : maskSecrets(resource.inputs, resource.secretPaths);
+    add({
+      kind: resource.type.split(':').pop() ?? resource.type,
+      namespace: '-',
+      name: resource.name,
+      controls: [],
+      body,
+    });
+  }
+  return map;
+}
+
+/** Flattens to path -> printable leaf; lists of named items are keyed by name (`env[PGHOST].value`). */
+export function flatten(value: unknown, prefix = '', into = new Map<string, string>()): Map<string, string> {
+  if (Array.isArray(value)) {
+    if (value.length === 0) into.set(prefix, '[]');
+    const named = value.every((item) => isRecord(item) && typeof item.name === 'string');
+    value.forEach((item, index) => {
+      if (named && isRecord(item)) {
+        // The name is already in the path; repeating it as a field is noise.
+        const { name, ...rest } = item;
+        const path = `${prefix}[${String(name)}]`;
+        if (Object.keys(rest).length === 0) into.set(path, 'present');
+        else flatten(rest, path, into);
+      } else flatten(item, `${prefix}[${index}]`, into);
+    });
+    return into;
+  }
+  if (isRecord(value)) {
+    const keys = Object.keys(value).sort();
+    if (keys.length === 0 && prefix !== '') into.set(prefix, '{}');
+    for (const key of keys) flatten(value[key], prefix === '' ? key : `${prefix}.${key}`, into);
+    return into;
+  }
+  into.set(prefix, value === undefined ? 'undefined' : JSON.stringify(value));
+  return into;
+}
+
+function fieldChanges(from: unknown, to: unknown): FieldChange[] {
+  const a = flatten(from);
+  const b = flatten(to);
+  const changes: FieldChange[] = [];
+  for (const key of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const before = a.get(key);
+    const after = b.get(key);
+    if (before === after) continue;
+    const change: FieldChange = { path: key };
+    if (before !== undefined) change.from = before;
+    if (after !== undefined) change.to = after;
+    changes.push(change);
+  }
+  return changes;
+}
+
+export function diffStacks(
+  from: SynthResult,
+  to: SynthResult,
+  catalog: readonly CatalogControl[],
+): StackDiff {
+  const before = comparables(from);
+  const after = comparables(to);
+  const changes: ObjectChange[] = [];
+  for (const key of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const a = before.get(key);
+    const b = after.get(key);
+    const base = (b ?? a) as Comparable;
+    const head = { kind: base.kind, namespace: base.namespace, name: base.name };
+    if (a === undefined) changes.push({ ...head, action: 'added', controls: base.controls, fields: [] });
+    else if (b === undefined) changes.push({ ...head, action: 'removed', controls: a.controls, fields: [] });
+    else {
+      const fields = fieldChanges(a.body, b.body);
+      if (fields.length > 0) {
+        const controls = [...new Set([...b.controls, ...a.controls])];
+        changes.push({ ...head, action: 'changed', controls, fields });
+      }
+    }
+  }
+  const byId = new Map(catalog.map((control) => [control.id, control]));
+  const groups = new Map<string, ControlGroup>();
+  const unattributed: ObjectChange[] = [];
+  for (const change of changes) {
+    const known = change.controls.filter((id) => byId.has(id));
+    if (known.length === 0) unattributed.push(change);
+    for (const id of known) {
+      const control = byId.get(id) as CatalogControl;
+      const group = groups.get(id) ?? { control, changes: [] };
+      group.changes.push(change);
+      groups.set(id, group);
+    }
+  }
+  const catalogOrder = catalog.map((control) => control.id);
+  const categories = new Map<string, CategoryGroup>();
+  for (const group of [...groups.values()].sort(
+    (x, y) => catalogOrder.indexOf(x.control.id) - catalogOrder.indexOf(y.control.id),
+  )) {
+    const owasp = group.control.owasp;
+    const category = categories.get(owasp) ?? { owasp, title: OWASP_TITLES[owasp] ?? owasp, controls: [] };
+    category.controls.push(group);
+    categories.set(owasp, category);
+  }
+  return {
+    from: from.stack === to.stack ? `${from.stack} [${from.controls.join(',')}]` : from.stack,
+    to: from.stack === to.stack ? `${to.stack} [${to.controls.join(',')}]` : to.stack,
+    controlsAdded: to.controls.filter((id) => !from.controls.includes(id)),
+    controlsRemoved: from.controls.filter((id) => !to.controls.includes(id)),
+    categories: [...categories.values()].sort((x, y) => owaspRank(x.owasp) - owaspRank(y.owasp)),
+    unattributed,
+    total: changes.length,
+  };
+}
+
+const MAX_VALUE = 100;
+
+function shortValue(value: string | undefined): string {
+  if (value === undefined) return '';
+  const text = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+  if (text.includes('\n')) return `<${text.split('\n').length} lines>`;
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 3)}...` : text;
+}
+
+function describeField(field: FieldChange): string {
+  if (field.from === undefined) return `+ ${field.path}: ${shortValue(field.to)}`;
+  if (field.to === undefined) return `- ${field.path}: ${shortValue(field.from)}`;
+  return `~ ${field.path}: ${shortValue(field.from)} -> ${shortValue(field.to)}`;
+}
+
+const SYMBOL = { added: '+', removed: '-', changed: '~' } as const;
+
+function objectLabel(change: ObjectChange): string {
+  const where = change.namespace === '-' ? '' : ` (${change.namespace})`;
+  return `${SYMBOL[change.action]} ${change.kind} ${change.name}${where}`;
+}
+
+export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string {
+  if (diff.total === 0) return `No differences between ${diff.from} and ${diff.to}.\n`;
+  const md = format === 'markdown';
+  const lines: string[] = [];
+  lines.push(md ? `## ${diff.from} -> ${diff.to}` : `${diff.from} -> ${diff.to}`);
+  lines.push('');
+  if (diff.controlsAdded.length > 0) lines.push(`Controls added: ${diff.controlsAdded.join(', ')}`);
+  if (diff.controlsRemoved.length > 0) lines.push(`Controls removed: ${diff.controlsRemoved.join(', ')}`);
+  lines.push(`${diff.total} object${diff.total === 1 ? '' : 's'} differ.`);
+  const shownUnder = new Map<ObjectChange, string>();
+  const emitChange = (change: ObjectChange, controlId: string): void => {
+    const first = shownUnder.get(change);
+    if (first !== undefined) {
+      lines.push(
+        md ? `- \`${objectLabel(change)}\` (see ${first})` : `    ${objectLabel(change)} (see ${first})`,
+      );
+      return;
+    }
+    shownUnder.set(change, controlId);
+    lines.push(md ? `- \`${objectLabel(change)}\`` : `    ${objectLabel(change)}`);
+    for (const field of change.fields)
+      lines.push(md ? `  - \`${describeField(field)}\`` : `        ${describeField(field)}`);
+  };
+  for (const category of diff.categories) {
+    lines.push('');
+    lines.push(
+      md ? `### ${category.owasp}:2021 ${category.title}` : `${category.owasp}:2021 ${category.title}`,
+    );
+    for (const group of category.controls) {
+      lines.push('');
+      lines.push(
+        md
+          ? `#### \`${group.control.id}\`: ${group.control.title}`
+          : `  [${group.control.id}] ${group.control.title}`,
+      );
+      lines.push(md ? `> ${group.control.why}` : `  ${group.control.why}`);
+      if (md) lines.push('');
+      for (const change of group.changes) emitChange(change, group.control.id);
+    }
+  }
+  if (diff.unattributed.length > 0) {
+    lines.push('');
+    lines.push(md ? '### Not attributed to a control' : 'Not attributed to a control');
+    for (const change of diff.unattributed) emitChange(change, UNATTRIBUTED);
+  }
+  return `${lines.join('\n')}\n`;
+}
