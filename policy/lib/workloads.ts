@@ -1,0 +1,59 @@
+import { containersOf, metadataOf, podLabelsOf, podSpecOf, type ContainerRef, type ObjectMeta } from './k8s';
+import { workloadRole, type WorkloadRole } from './roles';
+import type { PropertyBag } from './values';
+
+export interface ResourceLike {
+  type: string;
+  urn: string;
+  props: PropertyBag;
+}
+
+/** A pod-creating object with what most policies ask of it. */
+export interface Workload {
+  type: string;
+  urn: string;
+  props: PropertyBag;
+  meta: ObjectMeta;
+  podSpec: PropertyBag;
+  podLabels: Record<string, string>;
+  role: WorkloadRole | undefined;
+  containers: ContainerRef[];
+  /** Human name for messages, e.g. `Deployment workshop-end/api`. */
+  label: string;
+}
+
+export function kindOf(type: string): string {
+  return type.split(':').pop() ?? type;
+}
+
+export function describe(resource: { type: string; props: PropertyBag }): string {
+  const meta = metadataOf(resource.props);
+  return `${kindOf(resource.type)} ${meta.namespace}/${meta.name ?? '(unnamed)'}`;
+}
+
+export function workloadOf(resource: ResourceLike): Workload | undefined {
+  const podSpec = podSpecOf(resource.type, resource.props);
+  if (!podSpec) return undefined;
+  return {
+    type: resource.type,
+    urn: resource.urn,
+    props: resource.props,
+    meta: metadataOf(resource.props),
+    podSpec,
+    podLabels: podLabelsOf(resource.type, resource.props),
+    role: workloadRole(resource.type, resource.props),
+    containers: containersOf(podSpec),
+    label: describe(resource),
+  };
+}
+
+export function workloadsOf(resources: readonly ResourceLike[]): Workload[] {
+  return resources.flatMap((resource) => {
+    const workload = workloadOf(resource);
+    return workload ? [workload] : [];
+  });
+}
+
+export function ofType<T extends ResourceLike>(resources: readonly T[], type: string): T[] {
+  return resources.filter((resource) => resource.type === type);
+}

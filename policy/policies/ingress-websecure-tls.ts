@@ -1,0 +1,79 @@
+import { defineStackPolicy } from '../lib/define';
+import { k8sTypes, metadataOf } from '../lib/k8s';
+import { resolveMiddlewares } from '../lib/traefik';
+import { asArray, asRecord, asRecords, asString, at } from '../lib/values';
+
+const modernVersions = ['VersionTLS12', 'VersionTLS13'];
+
+export const ingressWebsecureTls = defineStackPolicy({
+  name: 'ingress-websecure-tls',
+  description:
+    'Ingress routes listen on websecure only, terminate TLS, and use a TLSOption with minVersion TLS 1.2 or newer.',
+  owaspCategory: 'A02',
+  control: 'api-gateway',
+  remediation:
+    'Set entryPoints: [websecure], tls.secretName from the ingress Certificate and tls.options naming a TLSOption with minVersion VersionTLS12.',
+  validateStack: (args, reportViolation) => {
+    const tlsOptions = args.resources.filter((r) => r.type === k8sTypes.tlsOption);
+    const findOption = (name: string, namespace: string) =>
+      tlsOptions.find((r) => {
+        const meta = metadataOf(r.props);
+        return meta.name === name && meta.namespace === namespace;
+      });
+    for (const route of args.resources.filter((r) => r.type === k8sTypes.ingressRoute)) {
+      const meta = metadataOf(route.props);
+      const label = `IngressRoute ${meta.namespace}/${meta.name ?? route.name}`;
+      const routes = asRecords(at(route.props, 'spec', 'routes'));
+      // An HTTP route that only redirects to HTTPS carries no data.
+      const redirectsOnly =
+        routes.length > 0 &&
+        routes.every((r) =>
+          resolveMiddlewares(args.resources, r.middlewares, meta.namespace).middlewares.some(
+            (m) => asString(at(m.spec, 'redirectScheme', 'scheme')) === 'https',
+          ),
+        );
+      if (redirectsOnly) continue;
+      const entryPoints = asArray(at(route.props, 'spec', 'entryPoints')).map((e) => asString(e));
+      if (entryPoints.length === 0 || entryPoints.some((e) => e !== 'websecure')) {
+        reportViolation(
+          `${label}: entryPoints are [${entryPoints.join(', ')}], expected [websecure] only`,
+          route.urn,
+        );
+      }
+      const tls = asRecord(at(route.props, 'spec', 'tls'));
+      if (!tls) {
+        reportViolation(
+          `${label}: no tls section, so Traefik serves it without a certificate of ours`,
+          route.urn,
+        );
+        continue;
+      }
+      const optionName = asString(at(tls, 'options', 'name'));
+      const optionNamespace = asString(at(tls, 'options', 'namespace')) ?? meta.namespace;
+      const option = optionName ? findOption(optionName, optionNamespace) : undefined;
+      if (!option) {
+        reportViolation(
+          `${label}: tls.options ${optionName ? `"${optionNamespace}/${optionName}" is not declared` : 'is missing'}; Traefik would fall back to its defaults`,
+          route.urn,
+        );
+        continue;
+      }
+      const minVersion = asString(at(option.props, 'spec', 'minVersion'));
+      if (!minVersion || !modernVersions.includes(minVersion)) {
+        reportViolation(
+          `${label}: TLSOption ${optionName} has minVersion ${minVersion ?? 'unset'}, expected TLS 1.2+`,
+          route.urn,
+        );
+      }
+    }
+    for (const ingress of args.resources.filter((r) => r.type === k8sTypes.ingress)) {
+      const meta = metadataOf(ingress.props);
+      if (asArray(at(ingress.props, 'spec', 'tls')).length === 0) {
+        reportViolation(
+          `Ingress ${meta.namespace}/${meta.name ?? ingress.name}: no tls section`,
+          ingress.urn,
+        );
+      }
+    }
+  },
+});

@@ -1,0 +1,81 @@
+import { defineResourcePolicy } from '../lib/define';
+import { envOf, filesOf, k8sTypes, metadataOf } from '../lib/k8s';
+import { workloadOf } from '../lib/workloads';
+
+const secretWords = new Set([
+  'PASSWORD',
+  'PASSWD',
+  'PASS',
+  'PWD',
+  'SECRET',
+  'SECRETS',
+  'TOKEN',
+  'TOKENS',
+  'KEY',
+  'KEYS',
+  'APIKEY',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'COOKIE',
+]);
+
+/** A last word that says the value is a location or an attribute of a secret, not the secret. */
+const describingWords = new Set([
+  'FILE',
+  'FILES',
+  'PATH',
+  'DIR',
+  'URL',
+  'URI',
+  'ENDPOINT',
+  'ID',
+  'NAME',
+  'TYPE',
+  'MODE',
+  'ALG',
+  'ALGORITHM',
+  'SIZE',
+  'TTL',
+]);
+
+/** True for names like POSTGRES_PASSWORD, jwtSecret, tls.key; false for JWT_PUBLIC_KEY_FILE or OAUTH_TOKEN_URL. */
+export function looksSecret(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.toUpperCase());
+  const last = words[words.length - 1];
+  if (last !== undefined && describingWords.has(last)) return false;
+  return words.some((word) => secretWords.has(word));
+}
+
+export const noSecretLiterals = defineResourcePolicy({
+  name: 'no-secret-literals',
+  description:
+    'No password, secret, token or key is written as a literal env value or ConfigMap entry; secrets come from Secret references or files.',
+  owaspCategory: 'A07',
+  control: 'generated-secrets',
+  remediation:
+    'Generate the value (random/tls providers), store it in a Secret and use valueFrom.secretKeyRef or a mounted file (*_FILE).',
+  validateResource: (args, reportViolation) => {
+    if (args.type === k8sTypes.configMap) {
+      const meta = metadataOf(args.props);
+      for (const key of Object.keys(filesOf(args.type, args.props)).filter(looksSecret)) {
+        reportViolation(
+          `ConfigMap ${meta.namespace}/${meta.name ?? args.name}: key "${key}" looks secret; use a Secret`,
+        );
+      }
+      return;
+    }
+    const workload = workloadOf(args);
+    if (!workload) return;
+    for (const { name, spec } of workload.containers) {
+      for (const entry of envOf(spec).values()) {
+        if (looksSecret(entry.name) && (entry.value ?? '') !== '') {
+          reportViolation(`${workload.label} container "${name}": env ${entry.name} has a literal value`);
+        }
+      }
+    }
+  },
+});

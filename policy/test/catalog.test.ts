@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { CONTROL_IDS } from '../../infra/stacks/controls';
+import { controlIds } from '../lib/meta';
+import { policyMeta, securePolicies } from '../policies';
+
+describe('policy metadata', () => {
+  it('uses exactly the control ids of the catalog', () => {
+    expect([...controlIds].sort()).toEqual([...CONTROL_IDS].sort());
+  });
+
+  it('names a category, a catalog control and a one-sentence remediation for every policy', () => {
+    for (const { policy } of securePolicies) {
+      const meta = policyMeta[policy.name];
+      expect(meta, policy.name).toBeDefined();
+      expect(CONTROL_IDS).toContain(meta?.control);
+      expect(meta?.remediation).toMatch(/^[A-Z].*\.$/);
+      expect(policy.remediationSteps).toBe(meta?.remediation);
+    }
+  });
+
+  it('covers every control with at least one policy', () => {
+    const covered = new Set(Object.values(policyMeta).map((meta) => meta.control));
+    expect([...CONTROL_IDS].filter((id) => !covered.has(id))).toEqual([]);
+  });
+});

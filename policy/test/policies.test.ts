@@ -1,0 +1,439 @@
+import { describe, expect, it } from 'vitest';
+import { securePolicies } from '../policies';
+import { runPolicies, type PolicyInputResource } from '../run';
+import { byName, firstContainer, goodStack, podSpecOfFixture, resource, setEnv } from './fixtures';
+
+type Props = Record<string, unknown>;
+
+interface BadCase {
+  policy: string;
+  what: string;
+  mutate: (stack: PolicyInputResource[]) => void;
+  message: RegExp;
+}
+
+const context = (stack: PolicyInputResource[], name: string) =>
+  firstContainer(byName(stack, name)).securityContext as Props;
+const spec = (stack: PolicyInputResource[], name: string) => byName(stack, name).props.spec as Props;
+const pgConfig = (stack: PolicyInputResource[]) => byName(stack, 'postgres-config').props.data as Props;
+
+const badCases: BadCase[] = [
+  {
+    policy: 'pod-security-restricted',
+    what: 'a privileged container',
+    mutate: (s) => void (context(s, 'api').privileged = true),
+    message: /privileged must not be true/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'privilege escalation left at its default',
+    mutate: (s) => void delete context(s, 'migrate').allowPrivilegeEscalation,
+    message: /allowPrivilegeEscalation must be false/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'root user',
+    mutate: (s) => void (context(s, 'api').runAsUser = 0),
+    message: /runAsUser must not be 0/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'no runAsNonRoot',
+    mutate: (s) => void delete context(s, 'api').runAsNonRoot,
+    message: /runAsNonRoot must be true/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'a writable root file system',
+    mutate: (s) => void (context(s, 'reconciler').readOnlyRootFilesystem = false),
+    message: /readOnlyRootFilesystem must be true/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'capabilities not dropped and NET_ADMIN added',
+    mutate: (s) => void (context(s, 'api').capabilities = { drop: ['NET_RAW'], add: ['NET_ADMIN'] }),
+    message: /drop must include ALL|NET_ADMIN must not be added/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'seccomp Unconfined',
+    mutate: (s) => void (context(s, 'api').seccompProfile = { type: 'Unconfined' }),
+    message: /seccompProfile/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'host network',
+    mutate: (s) => void (podSpecOfFixture(byName(s, 'jumpwire')).hostNetwork = true),
+    message: /hostNetwork must not be true/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'a hostPath volume',
+    mutate: (s) =>
+      void (podSpecOfFixture(byName(s, 'api')).volumes as Props[]).push({
+        name: 'h',
+        hostPath: { path: '/' },
+      }),
+    message: /uses hostPath/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'a hostPort',
+    mutate: (s) => void (firstContainer(byName(s, 'api')).ports = [{ containerPort: 8443, hostPort: 443 }]),
+    message: /hostPort 443/,
+  },
+  {
+    policy: 'namespace-pod-security',
+    what: 'a namespace without the restricted label',
+    mutate: (s) => void ((byName(s, 'namespace').props.metadata as Props).labels = {}),
+    message: /missing, expected "restricted"/,
+  },
+  {
+    policy: 'resource-limits',
+    what: 'no memory limit',
+    mutate: (s) =>
+      void (firstContainer(byName(s, 'api')).resources = { requests: { cpu: '1', memory: '1Gi' } }),
+    message: /limits.cpu, limits.memory/,
+  },
+  {
+    policy: 'container-probes',
+    what: 'no readiness probe',
+    mutate: (s) => void delete firstContainer(byName(s, 'postgres')).readinessProbe,
+    message: /missing readinessProbe/,
+  },
+  {
+    policy: 'image-tag-pinned',
+    what: 'the latest tag',
+    mutate: (s) => void (firstContainer(byName(s, 'api')).image = 'secure-workshop/api:latest'),
+    message: /not pinned \(latest\)/,
+  },
+  {
+    policy: 'image-tag-pinned',
+    what: 'no tag behind a registry port',
+    mutate: (s) => void (firstContainer(byName(s, 'jumpwire')).image = 'registry.local:5000/jumpwire'),
+    message: /not pinned \(no tag\)/,
+  },
+  {
+    policy: 'service-account-token',
+    what: 'the token mounted by default',
+    mutate: (s) => void delete podSpecOfFixture(byName(s, 'reconciler')).automountServiceAccountToken,
+    message: /automountServiceAccountToken must be false/,
+  },
+  {
+    policy: 'no-secret-literals',
+    what: 'the workshop password in plain env',
+    mutate: (s) => setEnv(byName(s, 'postgres'), 'POSTGRES_PASSWORD', 'postgres'),
+    message: /env POSTGRES_PASSWORD has a literal value/,
+  },
+  {
+    policy: 'no-secret-literals',
+    what: 'a private key in a ConfigMap',
+    mutate: (s) => void (pgConfig(s)['server.key'] = '-----BEGIN PRIVATE KEY-----'),
+    message: /key "server.key" looks secret/,
+  },
+  {
+    policy: 'network-default-deny',
+    what: 'no default-deny policy',
+    mutate: (s) => void s.splice(s.indexOf(byName(s, 'default-deny')), 1),
+    message: /no default-deny NetworkPolicy for Ingress and Egress/,
+  },
+  {
+    policy: 'network-default-deny',
+    what: 'a default deny for ingress only',
+    mutate: (s) => void (spec(s, 'default-deny').policyTypes = ['Ingress']),
+    message: /for Egress$/,
+  },
+  {
+    policy: 'network-workload-selected',
+    what: 'a workload no allow policy selects',
+    mutate: (s) => void s.splice(s.indexOf(byName(s, 'allow-reconciler')), 1),
+    message: /CronJob workshop-test\/reconciler is not selected/,
+  },
+  {
+    policy: 'no-exposed-services',
+    what: 'a LoadBalancer API Service',
+    mutate: (s) => void (spec(s, 'api-service').type = 'LoadBalancer'),
+    message: /is of type LoadBalancer/,
+  },
+  {
+    policy: 'rbac-least-privilege',
+    what: 'a cluster-admin binding',
+    mutate: (s) =>
+      void s.push(
+        resource('kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding', 'admin', {
+          metadata: { name: 'api-admin' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: 'workshop-test' }],
+        }),
+      ),
+    message: /binds cluster-admin/,
+  },
+  {
+    policy: 'rbac-least-privilege',
+    what: 'a wildcard rule',
+    mutate: (s) =>
+      void s.push(
+        resource('kubernetes:rbac.authorization.k8s.io/v1:Role', 'all', {
+          metadata: { name: 'all', namespace: 'workshop-test' },
+          rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['*'] }],
+        }),
+      ),
+    message: /wildcard "\*" in verbs/,
+  },
+  {
+    policy: 'api-route-auth',
+    what: 'a route to the API without JWT',
+    mutate: (s) => void ((spec(s, 'api-route').routes as Props[])[0]!.middlewares = [{ name: 'fail2ban' }]),
+    message: /no JWT middleware/,
+  },
+  {
+    policy: 'api-route-auth',
+    what: 'fail2ban after JWT',
+    mutate: (s) =>
+      void ((spec(s, 'api-route').routes as Props[])[0]!.middlewares = [
+        { name: 'jwt' },
+        { name: 'fail2ban' },
+      ]),
+    message: /fail2ban runs after JWT/,
+  },
+  {
+    policy: 'api-route-auth',
+    what: 'a JWT middleware without exp and with alg none',
+    mutate: (s) =>
+      void (spec(s, 'jwt').plugin = {
+        'traefik-jwt-plugin': { Required: true, Alg: 'none', PayloadFields: ['aud'], Keys: ['k'] },
+      }),
+    message: /Alg is not pinned; PayloadFields does not include exp/,
+  },
+  {
+    policy: 'api-mtls-required',
+    what: 'client certificates not required',
+    mutate: (s) => setEnv(byName(s, 'api'), 'TLS_CLIENT_AUTH', undefined),
+    message: /TLS_CLIENT_AUTH is not "require"/,
+  },
+  {
+    policy: 'reconciler-scoped-token',
+    what: 'a reconciler without client credentials',
+    mutate: (s) => setEnv(byName(s, 'reconciler'), 'OAUTH_CLIENT_SECRET_FILE', undefined),
+    message: /OAUTH_CLIENT_SECRET_FILE unset/,
+  },
+  {
+    policy: 'reconciler-scoped-token',
+    what: 'a reconciler asking for write scopes',
+    mutate: (s) => setEnv(byName(s, 'reconciler'), 'OAUTH_SCOPE', 'read:user modify:user'),
+    message: /asks for modify:user/,
+  },
+  {
+    policy: 'api-serves-tls',
+    what: 'an API without TLS_CERT_DIR',
+    mutate: (s) => setEnv(byName(s, 'api'), 'TLS_CERT_DIR', undefined),
+    message: /TLS_CERT_DIR is not set/,
+  },
+  {
+    policy: 'api-serves-tls',
+    what: 'an API Service on port 80',
+    mutate: (s) => void (spec(s, 'api-service').ports = [{ name: 'http', port: 80 }]),
+    message: /no TLS port|port 80 \(http\) is plain HTTP/,
+  },
+  {
+    policy: 'db-client-verify-full',
+    what: 'sslmode require',
+    mutate: (s) => setEnv(byName(s, 'migrate'), 'PGSSLMODE', 'require'),
+    message: /PGSSLMODE is "require", expected verify-full/,
+  },
+  {
+    policy: 'db-client-verify-full',
+    what: 'no root certificate',
+    mutate: (s) => setEnv(byName(s, 'api'), 'PGSSLROOTCERT', undefined),
+    message: /PGSSLROOTCERT is not set/,
+  },
+  {
+    policy: 'db-client-verify-full',
+    what: 'a connection URL without sslmode',
+    mutate: (s) => setEnv(byName(s, 'jumpwire'), 'DB_URL', 'postgresql://postgres:5432/bank'),
+    message: /DB_URL lacks sslmode=verify-full and sslrootcert/,
+  },
+  {
+    policy: 'postgres-tls-only',
+    what: 'ssl not turned on',
+    mutate: (s) => void (firstContainer(byName(s, 'postgres')).args = []),
+    message: /ssl is not set, expected on/,
+  },
+  {
+    policy: 'postgres-tls-only',
+    what: 'a pg_hba line that accepts plaintext',
+    mutate: (s) =>
+      void (pgConfig(s)['pg_hba.conf'] = 'hostssl all all all scram-sha-256\nhost all all all md5\n'),
+    message: /"host all all all md5" accepts connections without TLS/,
+  },
+  {
+    policy: 'postgres-tls-only',
+    what: 'no pg_hba.conf mounted',
+    mutate: (s) => void delete pgConfig(s)['pg_hba.conf'],
+    message: /no pg_hba.conf is mounted/,
+  },
+  {
+    policy: 'postgres-tls-only',
+    what: 'TLS 1.0 allowed',
+    mutate: (s) => void (pgConfig(s)['postgresql.conf'] = 'ssl_min_protocol_version = TLSv1\n'),
+    message: /ssl_min_protocol_version is TLSv1,/,
+  },
+  {
+    policy: 'reconciler-https',
+    what: 'a plain http API_URL',
+    mutate: (s) => setEnv(byName(s, 'reconciler'), 'API_URL', 'http://api'),
+    message: /API_URL is "http:\/\/api", not https/,
+  },
+  {
+    policy: 'reconciler-https',
+    what: 'no CA file',
+    mutate: (s) => setEnv(byName(s, 'reconciler'), 'TLS_CA_FILE', undefined),
+    message: /TLS_CA_FILE is not set/,
+  },
+  {
+    policy: 'certificate-strength',
+    what: 'a one-year certificate',
+    mutate: (s) => void (spec(s, 'api-certificate').duration = '8760h'),
+    message: /exceeds 90 days/,
+  },
+  {
+    policy: 'certificate-strength',
+    what: 'a 1024-bit RSA key',
+    mutate: (s) => void (spec(s, 'api-certificate').privateKey = { algorithm: 'RSA', size: 1024 }),
+    message: /RSA 1024 is shorter than 2048 bits/,
+  },
+  {
+    policy: 'certificate-strength',
+    what: "the tls provider's default ECDSA curve (P224)",
+    mutate: (s) => void delete byName(s, 'ca-key').props.ecdsaCurve,
+    message: /ECDSA P-224 is weaker than P-256/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'the web entry point',
+    mutate: (s) => void (spec(s, 'api-route').entryPoints = ['web', 'websecure']),
+    message: /expected \[websecure\] only/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'a TLSOption allowing TLS 1.0',
+    mutate: (s) => void (spec(s, 'tls-modern').minVersion = 'VersionTLS10'),
+    message: /minVersion VersionTLS10, expected TLS 1.2\+/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'no tls section',
+    mutate: (s) => void delete spec(s, 'api-route').tls,
+    message: /no tls section/,
+  },
+  {
+    policy: 'encrypted-backups',
+    what: 'no backup CronJob',
+    mutate: (s) => void s.splice(s.indexOf(byName(s, 'backup')), 1),
+    message: /holds data but no backup CronJob exists/,
+  },
+  {
+    policy: 'encrypted-backups',
+    what: 'a backup without an encryption key',
+    mutate: (s) => setEnv(byName(s, 'backup'), 'BACKUP_KEY_FILE', undefined),
+    message: /no encryption key from a Secret/,
+  },
+  {
+    policy: 'api-db-via-firewall',
+    what: 'the API connecting to PostgreSQL directly',
+    mutate: (s) => setEnv(byName(s, 'api'), 'PGHOST', 'postgres'),
+    message: /PGHOST "postgres" is PostgreSQL itself/,
+  },
+  {
+    policy: 'postgres-ingress-restricted',
+    what: 'no NetworkPolicy for PostgreSQL',
+    mutate: (s) => {
+      for (const name of ['default-deny', 'allow-postgres']) s.splice(s.indexOf(byName(s, name)), 1);
+    },
+    message: /reachable from every pod/,
+  },
+  {
+    policy: 'postgres-ingress-restricted',
+    what: 'the API allowed to reach PostgreSQL',
+    mutate: (s) =>
+      void ((spec(s, 'allow-postgres').ingress as Props[])[0]!.from as Props[]).push({
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } },
+      }),
+    message: /it admits Deployment workshop-test\/api/,
+  },
+  {
+    policy: 'postgres-ingress-restricted',
+    what: 'an ingress rule from anywhere',
+    mutate: (s) => void (spec(s, 'allow-postgres').ingress = [{ ports: [{ port: 5432 }] }]),
+    message: /ingress rule from anywhere/,
+  },
+  {
+    policy: 'api-security-headers',
+    what: 'helmet turned off',
+    mutate: (s) => setEnv(byName(s, 'api'), 'SECURITY_HEADERS', 'off'),
+    message: /SECURITY_HEADERS=off/,
+  },
+  {
+    policy: 'api-auth-enabled',
+    what: 'AUTH_MODE=none',
+    mutate: (s) => setEnv(byName(s, 'api'), 'AUTH_MODE', 'none'),
+    message: /AUTH_MODE=none turns authentication off/,
+  },
+  {
+    policy: 'api-metrics-scraped',
+    what: 'no ServiceMonitor',
+    mutate: (s) => void s.splice(s.indexOf(byName(s, 'api-monitor')), 1),
+    message: /no ServiceMonitor scrapes/,
+  },
+  {
+    policy: 'api-metrics-scraped',
+    what: 'a ServiceMonitor on an unnamed port',
+    mutate: (s) => void (spec(s, 'api-monitor').endpoints = [{ port: 'web' }]),
+    message: /no ServiceMonitor scrapes/,
+  },
+  {
+    policy: 'security-alert-rules',
+    what: 'no alert on authentication failures',
+    mutate: (s) =>
+      void ((spec(s, 'security-rules').groups as Props[])[0]!.rules = [
+        {
+          alert: 'CertificateExpiringSoon',
+          expr: 'certmanager_certificate_expiration_timestamp_seconds < 1',
+        },
+        { alert: 'TooManyRequests', expr: 'rate(x{code="429"}[5m]) > 1' },
+      ]),
+    message: /no PrometheusRule alert on authentication failures$/,
+  },
+];
+
+function only(policy: string) {
+  const selected = securePolicies.filter((entry) => entry.policy.name === policy);
+  expect(selected).toHaveLength(1);
+  return selected;
+}
+
+describe('the policy pack', () => {
+  it('is silent on the hardened stack', async () => {
+    expect(await runPolicies(goodStack())).toEqual([]);
+  });
+
+  it('has unique names, mandatory enforcement and a bad case for every policy', () => {
+    const names = securePolicies.map((entry) => entry.policy.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const { policy } of securePolicies) expect(policy.enforcementLevel).toBe('mandatory');
+    expect([...new Set(badCases.map((c) => c.policy))].sort()).toEqual([...names].sort());
+  });
+
+  it.each(badCases)('$policy fires on $what', async ({ policy, mutate, message }) => {
+    const stack = goodStack();
+    expect(await runPolicies(stack, { policies: only(policy) })).toEqual([]);
+    mutate(stack);
+    const violations = await runPolicies(stack, { policies: only(policy) });
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.map((v) => v.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(message)]),
+    );
+    const meta = securePolicies.find((entry) => entry.policy.name === policy)!.meta;
+    expect(violations[0]).toMatchObject({ policy, ...meta, enforcementLevel: 'mandatory' });
+  });
+});
