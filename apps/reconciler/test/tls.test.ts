@@ -54,7 +54,7 @@ beforeAll(async () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        const clientCn = (req.socket as TLSSocket).getPeerCertificate().subject?.CN;
+        const clientCn = String((req.socket as TLSSocket).getPeerCertificate().subject?.CN);
         seen.push({ path: req.url ?? '', authorization: req.headers.authorization, body, clientCn });
         if (req.url === '/oauth/token') {
           const [scheme, encoded = ''] = (req.headers.authorization ?? '').split(' ');
