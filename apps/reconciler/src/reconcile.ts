@@ -53,8 +53,11 @@ type AnomalyKind = keyof ReconcileSummary['anomalies'];
 interface UserState {
   currency: string;
   active: boolean;
-  /** Totals per transaction currency; almost always a single entry (the user's own currency). */
-  totals: Map<string, { count: number; cents: bigint }>;
+  /** Transactions and cents in the user's own currency. */
+  count: number;
+  cents: bigint;
+  /** Totals in other currencies (mismatches), created only when one occurs. */
+  others?: Map<string, { count: number; cents: bigint }>;
 }
 
 /** Aggregates users, then a stream of transactions, into totals and anomalies. */
@@ -76,7 +79,7 @@ export class Reconciliation {
       throw new ReconcilerError(`user ${user.id} was listed twice`, 'malformed-page');
     if (this.transactions > 0)
       throw new ReconcilerError('users must all be added before transactions', 'internal');
-    this.users.set(user.id, { currency: user.currency, active: user.active, totals: new Map() });
+    this.users.set(user.id, { currency: user.currency, active: user.active, count: 0, cents: 0n });
     if (!user.active) this.inactiveUsers += 1;
   }
 
@@ -89,21 +92,28 @@ export class Reconciliation {
       this.flag('unknownUser', tx);
       return;
     }
-    addTo(user.totals, tx.currency, tx.cents);
+    if (tx.currency === user.currency) {
+      user.count += 1;
+      user.cents += tx.cents;
+    } else {
+      addTo((user.others ??= new Map()), tx.currency, tx.cents);
+      this.flag('currencyMismatch', tx, user.currency);
+    }
     if (!user.active) this.flag('inactiveUser', tx);
-    if (tx.currency !== user.currency) this.flag('currencyMismatch', tx, user.currency);
   }
 
   summary(): ReconcileSummary {
     const ranked = new Map<string, { userId: number; count: number; cents: bigint }[]>();
     let usersWithTransactions = 0;
+    const rank = (currency: string, entry: { userId: number; count: number; cents: bigint }) => {
+      let list = ranked.get(currency);
+      if (list === undefined) ranked.set(currency, (list = []));
+      list.push(entry);
+    };
     for (const [userId, user] of this.users) {
-      if (user.totals.size > 0) usersWithTransactions += 1;
-      for (const [currency, total] of user.totals) {
-        let list = ranked.get(currency);
-        if (list === undefined) ranked.set(currency, (list = []));
-        list.push({ userId, ...total });
-      }
+      if (user.count > 0 || user.others !== undefined) usersWithTransactions += 1;
+      if (user.count > 0) rank(user.currency, { userId, count: user.count, cents: user.cents });
+      for (const [currency, total] of user.others ?? []) rank(currency, { userId, ...total });
     }
     const top: Record<string, UserTotal[]> = {};
     for (const currency of [...ranked.keys()].sort()) {
