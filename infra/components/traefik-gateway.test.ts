@@ -71,7 +71,7 @@ describe('TraefikGateway under the mock runtime', () => {
     expect(valuesContent).toContain('moduleName: github.com/traefik-plugins/traefik-jwt-plugin');
     expect(valuesContent).toContain('version: v0.10.0');
     expect(valuesContent).toContain('moduleName: github.com/tomMoulard/fail2ban');
-    expect(valuesContent).toContain('version: v0.8.7');
+    expect(valuesContent).toContain('version: v0.9.0');
 
     const types = run.resources.map((r) => r.type);
     expect(types.filter((t) => t === 'kubernetes:traefik.io/v1alpha1:Middleware')).toHaveLength(6);

@@ -21,7 +21,7 @@ describe('traefik static configuration', () => {
     const values = parse(traefikValuesContent()) as Record<string, Record<string, Record<string, unknown>>>;
     expect(values.experimental?.plugins).toEqual({
       jwt: { moduleName: 'github.com/traefik-plugins/traefik-jwt-plugin', version: 'v0.10.0' },
-      fail2ban: { moduleName: 'github.com/tomMoulard/fail2ban', version: 'v0.8.7' },
+      fail2ban: { moduleName: 'github.com/tomMoulard/fail2ban', version: 'v0.9.0' },
     });
     expect(values.logs?.access).toMatchObject({ enabled: true, format: 'json' });
     expect(values.logs?.general).toMatchObject({ format: 'json' });

@@ -10,8 +10,9 @@ export const TRAEFIK_PLUGINS = {
   },
   fail2ban: {
     moduleName: 'github.com/tomMoulard/fail2ban',
+    // v0.9.0 logs bans as JSON; up to v0.8.9 the status-code path printed response bodies to stdout.
     // Tested upstream with yaegi v0.16.1, the interpreter of Traefik 2.11.
-    version: 'v0.8.7',
+    version: 'v0.9.0',
   },
 } as const;
 
