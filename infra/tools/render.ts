@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { asKubernetesObject, isHelmRelease, isRecord, type SynthResource, type SynthResult } from './model';
-import { maskSecrets } from './secrets';
+import { labelGeneratedValues, maskSecrets } from './secrets';
 
 export const CLUSTER_SCOPE = 'cluster';
 
@@ -40,7 +40,10 @@ export function renderedObjects(result: SynthResult): RenderedObject[] {
   for (const resource of result.resources) {
     const manifest = asKubernetesObject(resource);
     if (manifest !== undefined) {
-      const body = maskSecrets(manifest as Record<string, unknown>, resource.secretPaths);
+      const body = labelGeneratedValues(
+        maskSecrets(manifest as Record<string, unknown>, resource.secretPaths),
+        result.generatedValues,
+      );
       objects.push({
         file: '',
         kind: manifest.kind,
@@ -50,7 +53,7 @@ export function renderedObjects(result: SynthResult): RenderedObject[] {
         body,
       });
     } else if (isHelmRelease(resource)) {
-      const body = helmReleaseBody(resource);
+      const body = labelGeneratedValues(helmReleaseBody(resource), result.generatedValues);
       objects.push({
         file: '',
         kind: 'HelmRelease',
@@ -83,7 +86,7 @@ export function toYaml(value: unknown): string {
 
 /** The resource list of resources.json: everything registered, secrets masked. */
 export function resourceList(result: SynthResult): Array<Record<string, unknown>> {
-  return result.resources.map((resource) => {
+  const list = result.resources.map((resource) => {
     const entry: Record<string, unknown> = {
       urn: resource.urn,
       type: resource.type,
@@ -96,6 +99,8 @@ export function resourceList(result: SynthResult): Array<Record<string, unknown>
     if (resource.outputs !== undefined) entry.outputs = resource.outputs;
     return entry;
   });
+  // Keys, certificates and UUIDs change on every run; their labels keep the output deterministic.
+  return labelGeneratedValues(list, result.generatedValues);
 }
 
 function sortKeys(value: unknown): unknown {

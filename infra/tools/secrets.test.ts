@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  inferSecretPaths,
+  labelGeneratedValues,
+  looksLikeSecretKey,
+  maskSecrets,
+  unwrapWireValue,
+} from './secrets';
+
+const SECRET = { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270' };
+
+describe('unwrapWireValue', () => {
+  it('returns plain values and the path of every wrapped secret', () => {
+    const paths: string[] = [];
+    const plain = unwrapWireValue(
+      { stringData: { ...SECRET, value: { password: 'p4ss' } }, args: ['a', { ...SECRET, value: 'b' }] },
+      [],
+      paths,
+    );
+    expect(plain).toEqual({ stringData: { password: 'p4ss' }, args: ['a', 'b'] });
+    expect(paths).toEqual(['stringData', 'args.1']);
+  });
+});
+
+describe('inferSecretPaths', () => {
+  it('marks Secret payloads, password-like keys and env values, but not references to secrets', () => {
+    const paths = inferSecretPaths(
+      'kubernetes:core/v1:Secret',
+      {
+        data: { x: 'eA==' },
+        values: { adminPassword: 'hunter2', passwordFile: '/etc/pw', existingSecretName: 'db' },
+        env: [
+          { name: 'PGPASSWORD', value: 'postgres' },
+          { name: 'OAUTH_TOKEN_URL', value: 'https://api/oauth/token' },
+          { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+        ],
+      },
+      [],
+    );
+    expect(paths.sort()).toEqual(['data', 'env.0.value', 'values.adminPassword']);
+  });
+
+  it('marks any string that contains a generated secret value', () => {
+    const paths = inferSecretPaths(
+      'kubernetes:core/v1:ConfigMap',
+      { data: { 'config.yaml': 'key: S3cretValue99\n' } },
+      ['S3cretValue99'],
+    );
+    expect(paths).toEqual(['data.config.yaml']);
+  });
+
+  it('knows reference names from secrets', () => {
+    expect(looksLikeSecretKey('JWT_PRIVATE_KEY_FILE')).toBe(false);
+    expect(looksLikeSecretKey('JWT_PUBLIC_KEY')).toBe(false);
+    expect(looksLikeSecretKey('encryptionKey')).toBe(true);
+    expect(looksLikeSecretKey('OAUTH_CLIENT_SECRET')).toBe(true);
+  });
+});
+
+describe('maskSecrets', () => {
+  it('replaces secret leaves and keeps the key names of secret maps', () => {
+    const masked = maskSecrets(
+      { stringData: { user: 'app', password: 'x' }, env: [{ value: 'y' }], keep: 'z' },
+      ['stringData', 'env.0.value'],
+    );
+    expect(masked).toEqual({
+      stringData: { user: '[secret]', password: '[secret]' },
+      env: [{ value: '[secret]' }],
+      keep: 'z',
+    });
+  });
+});
+
+describe('labelGeneratedValues', () => {
+  it('replaces generated values inside longer strings', () => {
+    expect(labelGeneratedValues({ a: 'id=1234-5678;' }, { '1234-5678': '[generated uuid]' })).toEqual({
+      a: 'id=[generated uuid];',
+    });
+  });
+});
