@@ -1,0 +1,62 @@
+// Audit log lines: one per auth decision and per write. Field names live here so alert rules can cite them.
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+
+export const AUDIT_FIELDS = {
+  marker: 'audit',
+  action: 'action',
+  actor: 'actor',
+  target: 'target',
+  outcome: 'outcome',
+  reqId: 'reqId',
+} as const;
+
+export const AUDIT_ACTIONS = {
+  authenticate: 'authenticate',
+  authorize: 'authorize',
+  issueToken: 'token.issue',
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+} as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
+
+export const AUDIT_OUTCOMES = { success: 'success', denied: 'denied', failure: 'failure' } as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[keyof typeof AUDIT_OUTCOMES];
+
+export interface AuditEvent {
+  action: AuditAction;
+  actor: string;
+  target: string;
+  outcome: AuditOutcome;
+  reqId: string;
+  /** A short machine reason for denials and failures (never a credential). */
+  reason?: string;
+}
+
+/** Writes one audit line; uses the root logger so `reqId` is not duplicated by the request's child logger. */
+export function writeAudit(log: FastifyBaseLogger, event: AuditEvent): void {
+  log.info(
+    {
+      [AUDIT_FIELDS.marker]: true,
+      [AUDIT_FIELDS.action]: event.action,
+      [AUDIT_FIELDS.actor]: event.actor,
+      [AUDIT_FIELDS.target]: event.target,
+      [AUDIT_FIELDS.outcome]: event.outcome,
+      [AUDIT_FIELDS.reqId]: event.reqId,
+      ...(event.reason ? { reason: event.reason } : {}),
+    },
+    'audit',
+  );
+}
+
+/** The authenticated caller, or "anonymous" (AUTH_MODE=none or before authentication). */
+export function actorOf(request: FastifyRequest): string {
+  return request.principal?.subject ?? 'anonymous';
+}
+
+export function auditRequest(
+  request: FastifyRequest,
+  event: Omit<AuditEvent, 'actor' | 'reqId'> & { actor?: string },
+): void {
+  writeAudit(request.server.log, { actor: actorOf(request), reqId: request.id, ...event });
+}

@@ -1,0 +1,58 @@
+// Every expected failure becomes a JSON 4xx; unexpected ones are a bare 500 with the details only in the log.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+// PostgreSQL error codes that mean "the request was wrong", not "the server broke".
+const PG_CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  '23503': { status: 409, message: 'the change conflicts with related records' },
+  '23505': { status: 409, message: 'a record with these values already exists' },
+  '23514': { status: 400, message: 'a value is outside its allowed range' },
+  '22001': { status: 400, message: 'a value is too long' },
+  '22003': { status: 400, message: 'a number is out of range' },
+  '22007': { status: 400, message: 'a date or time is not valid' },
+  '22008': { status: 400, message: 'a date or time is out of range' },
+  '22021': { status: 400, message: 'a value has characters that cannot be stored' },
+  '22P02': { status: 400, message: 'a value has the wrong format' },
+  '22P05': { status: 400, message: 'a value has characters that cannot be stored' },
+};
+
+export function errorBody(statusCode: number, message: string) {
+  return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message };
+}
+
+async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
+  fastify.setErrorHandler((error: FastifyError & { code?: string }, request, reply) => {
+    const pg = error.code && !error.statusCode ? PG_CLIENT_ERRORS[error.code] : undefined;
+    if (pg) {
+      request.log.info({ pgCode: error.code }, 'database refused the request');
+      return reply.code(pg.status).send(errorBody(pg.status, pg.message));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send(errorBody(status, error.message));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(errorBody(500, 'internal error'));
+  });
+
+  fastify.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+}
+
+export default fp(errorsPlugin, { name: 'errors' });

@@ -1,0 +1,152 @@
+// POST /oauth/token: client-credentials grant with HTTP Basic client authentication; errors per RFC 6749 §5.
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { Type } from 'typebox';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditRequest } from '../audit.js';
+import type { TokenIssuerConfig } from '../config.js';
+import type { ApiMetrics } from '../metrics.js';
+import {
+  ACCESS_TOKEN_LIFETIME_SECONDS,
+  OAuthError,
+  authenticateClient,
+  grantScopes,
+  parseBasicAuthorization,
+} from '../tokens.js';
+
+const TokenRequest = Type.Object({
+  grant_type: Type.String({ maxLength: 64 }),
+  scope: Type.Optional(Type.String({ maxLength: 256 })),
+});
+
+const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+});
+
+const OAuthErrorResponse = Type.Object({
+  error: Type.String(),
+  error_description: Type.Optional(Type.String()),
+});
+
+export interface OAuthRoutesOptions {
+  tokenIssuer: TokenIssuerConfig;
+  metrics: ApiMetrics;
+}
+
+export default async function oauthRoutes(
+  fastify: FastifyInstance,
+  options: OAuthRoutesOptions,
+): Promise<void> {
+  const { clients } = options.tokenIssuer;
+  await fastify.register(formbody, { bodyLimit: 4096 });
+
+  const fail = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error: OAuthError,
+    actor: string,
+  ): FastifyReply => {
+    options.metrics.tokenRequests.inc({ outcome: error.code });
+    auditRequest(request, {
+      action: AUDIT_ACTIONS.issueToken,
+      actor,
+      target: 'oauth/token',
+      outcome: AUDIT_OUTCOMES.denied,
+      reason: error.code,
+    });
+    if (error.status === 401)
+      reply.header('www-authenticate', 'Basic realm="secure-workshop", charset="UTF-8"');
+    return reply
+      .code(error.status)
+      .header('cache-control', 'no-store')
+      .header('pragma', 'no-cache')
+      .send({ error: error.code, error_description: error.description });
+  };
+
+  fastify.post(
+    '/oauth/token',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['oauth'],
+        summary: 'Client-credentials grant (RFC 6749 §4.4) with HTTP Basic client authentication',
+        consumes: ['application/x-www-form-urlencoded'],
+        body: TokenRequest,
+        response: { 200: TokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const credentials = parseBasicAuthorization(request.headers.authorization);
+      if (!credentials) {
+        return fail(
+          request,
+          reply,
+          new OAuthError('invalid_client', 'HTTP Basic client authentication is required'),
+          'unknown',
+        );
+      }
+      const client = authenticateClient(clients, credentials);
+      if (!client) {
+        return fail(
+          request,
+          reply,
+          new OAuthError('invalid_client', 'client authentication failed'),
+          'unknown',
+        );
+      }
+      const isForm =
+        request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
+      const body = request.body as { grant_type?: string; scope?: string } | undefined;
+      if (!isForm || request.validationError || !body?.grant_type) {
+        const error = new OAuthError(
+          'invalid_request',
+          'send grant_type (and optionally scope) as a form post',
+        );
+        return fail(request, reply, error, client.clientId);
+      }
+      if (body.grant_type !== 'client_credentials') {
+        const error = new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+        return fail(request, reply, error, client.clientId);
+      }
+      let scopes;
+      try {
+        scopes = grantScopes(client, body.scope);
+      } catch (error) {
+        if (error instanceof OAuthError) return fail(request, reply, error, client.clientId);
+        throw error;
+      }
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const scope = scopes.join(' ');
+      const accessToken = fastify.jwt.sign(
+        {
+          sub: client.clientId,
+          client_id: client.clientId,
+          scope,
+          jti: randomUUID(),
+          iat: issuedAt,
+          exp: issuedAt + ACCESS_TOKEN_LIFETIME_SECONDS,
+        },
+        { header: { alg: 'ES256', typ: 'at+jwt' } },
+      );
+      options.metrics.tokenRequests.inc({ outcome: 'issued' });
+      auditRequest(request, {
+        action: AUDIT_ACTIONS.issueToken,
+        actor: client.clientId,
+        target: 'oauth/token',
+        outcome: AUDIT_OUTCOMES.success,
+      });
+      return reply
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send({
+          access_token: accessToken,
+          token_type: 'Bearer',
+          expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+          scope,
+        });
+    },
+  );
+}

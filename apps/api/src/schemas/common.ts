@@ -1,0 +1,75 @@
+// Schemas shared by every route: errors, ids, pagination.
+import { Type, type Static } from 'typebox';
+
+export const MAX_INT = 2_147_483_647;
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { description: 'Every 4xx and 5xx answer' },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
+
+export const errorResponses = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+} as const;
+
+export const Id = Type.Integer({ minimum: 0, maximum: MAX_INT });
+
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export type IdParams = Static<typeof IdParams>;
+
+export const FieldsQuery = Type.Object(
+  {
+    fields: Type.Optional(
+      Type.String({
+        maxLength: 512,
+        description: 'Comma-separated allow-listed field names; id is always included',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FieldsQuery = Static<typeof FieldsQuery>;
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+export const PageQueryProperties = {
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+  after: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Last id of the previous page' }),
+  ),
+  fields: FieldsQuery.properties.fields,
+};
+
+// Free text must not carry NUL: PostgreSQL text cannot store it.
+export const noNul = '^[^\\u0000]*$';
+
+export const Currency = Type.Union([Type.Literal('USD'), Type.Literal('GBP'), Type.Literal('EUR')]);
+
+/** Parses `?fields=` against an allow-list; returns the columns to select, id first, or an error sentence. */
+export function selectFields<F extends string>(
+  raw: string | undefined,
+  allowed: readonly F[],
+): { fields: F[] } | { error: string } {
+  if (raw === undefined) return { fields: [...allowed] };
+  const requested = raw.split(',').map((name) => name.trim());
+  if (requested.some((name) => name === ''))
+    return { error: 'fields must be a comma-separated list of names' };
+  const unknown = requested.filter((name) => !(allowed as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    return { error: `fields: unknown field "${unknown[0]?.slice(0, 40)}"; allowed: ${allowed.join(', ')}` };
+  }
+  const chosen = new Set(['id', ...requested] as F[]);
+  return { fields: allowed.filter((name) => chosen.has(name)) };
+}

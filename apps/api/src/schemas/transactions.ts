@@ -1,0 +1,64 @@
+// Transaction resource schemas; money travels as a decimal string.
+import { Type, type Static } from 'typebox';
+import { Currency, Id, MAX_INT, noNul } from './common.js';
+
+export const TRANSACTION_FIELDS = [
+  'id',
+  'amount',
+  'currency',
+  'description',
+  'timestamp',
+  'user_id',
+] as const;
+export type TransactionField = (typeof TRANSACTION_FIELDS)[number];
+
+export const Transaction = Type.Object(
+  {
+    id: Id,
+    amount: Type.Optional(Type.String({ description: 'Decimal string with 2 places, e.g. "12.34"' })),
+    currency: Type.Optional(Currency),
+    description: Type.Optional(Type.String()),
+    timestamp: Type.Optional(Type.String({ format: 'date-time' })),
+    user_id: Type.Optional(Id),
+  },
+  { description: 'Only id is always present: ?fields= selects the rest' },
+);
+export type Transaction = Static<typeof Transaction>;
+
+export const TransactionList = Type.Array(Transaction);
+
+export const AMOUNT_PATTERN = '^-?[0-9]{1,12}(\\.[0-9]{1,2})?$';
+
+const writable = {
+  amount: Type.Union([Type.String({ pattern: AMOUNT_PATTERN }), Type.Number()], {
+    description: 'Decimal string (up to 2 decimals) or a JSON number',
+  }),
+  currency: Currency,
+  description: Type.String({ minLength: 1, maxLength: 500, pattern: noNul }),
+  timestamp: Type.String({ format: 'date-time' }),
+  user_id: Type.Integer({ minimum: 1, maximum: MAX_INT }),
+};
+
+export const TransactionCreate = Type.Object(
+  {
+    amount: writable.amount,
+    currency: writable.currency,
+    description: writable.description,
+    timestamp: Type.Optional(writable.timestamp),
+    user_id: writable.user_id,
+  },
+  { additionalProperties: false },
+);
+export type TransactionCreate = Static<typeof TransactionCreate>;
+
+export const TransactionUpdate = Type.Partial(Type.Object(writable), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type TransactionUpdate = Static<typeof TransactionUpdate>;
+
+/** A JSON number or string as numeric(14,2) text, or undefined when it has more than 2 decimals or 12 digits. */
+export function normalizeAmount(amount: string | number): string | undefined {
+  const text = typeof amount === 'number' ? (Number.isFinite(amount) ? String(amount) : '') : amount;
+  return new RegExp(AMOUNT_PATTERN).test(text) ? text : undefined;
+}
