@@ -1,0 +1,192 @@
+// The reconciler CronJob: every minute, never overlapping, calling the API with what its controls give it.
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { selectorLabels } from '../lib/labels';
+import {
+  RESOURCE_PRESETS,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolume,
+} from '../lib/pod-security';
+import {
+  type StackContext,
+  applied,
+  caBundleVolume,
+  literalEnv,
+  objectMeta,
+  tlsSecretVolume,
+  workloadServiceAccount,
+} from '../lib/workload';
+import type { CertificateAuthority } from './certificate-authority';
+import { RECONCILER_CLIENT_ID, RECONCILER_SCOPES, type SecureApi } from './secure-api';
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+
+export const RECONCILER_NAME = 'reconciler';
+export const RECONCILER_UID = 10001;
+export const RECONCILER_SCHEDULE = '* * * * *';
+
+const CA_DIR = '/etc/reconciler/ca';
+const TLS_DIR = '/etc/reconciler/tls';
+const OAUTH_DIR = '/etc/reconciler/oauth';
+
+export interface ReconcilerJobArgs {
+  context: StackContext;
+  provider: k8s.Provider;
+  image: string;
+  api: SecureApi;
+  /** Required with mtls-internal (issues the client certificate). */
+  ca?: CertificateAuthority;
+}
+
+export class ReconcilerJob extends pulumi.ComponentResource {
+  public readonly cronJob: k8s.batch.v1.CronJob;
+  public readonly apiUrl: string;
+
+  constructor(name: string, args: ReconcilerJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('secure-workshop:index:ReconcilerJob', name, {}, opts);
+    const { context } = args;
+    const k8sOpts = { parent: this, provider: args.provider };
+    if (context.controls.has('mtls-internal') && !args.ca) {
+      throw new Error('ReconcilerJob: mtls-internal needs a CertificateAuthority (args.ca)');
+    }
+    if (context.controls.has('authn-jwt') && !args.api.reconcilerClientSecret) {
+      throw new Error('ReconcilerJob: authn-jwt is on but the API has no reconciler client');
+    }
+    this.apiUrl = args.api.url;
+
+    const controls = applied(context);
+    const hardened = controls.use('pod-hardening');
+    const env: EnvVar[] = [literalEnv('API_URL', this.apiUrl)];
+    const volumes: Volume[] = [];
+    const mounts: VolumeMount[] = [];
+    const dependsOn: pulumi.Resource[] = [];
+
+    if (controls.use('tls-in-transit')) {
+      const ca = caBundleVolume(CA_DIR);
+      volumes.push(ca.volume);
+      mounts.push(ca.mount);
+      env.push(literalEnv('TLS_CA_FILE', ca.file));
+    }
+
+    if (controls.use('mtls-internal') && args.ca) {
+      dependsOn.push(
+        args.ca.certificate(
+          `${name}-certificate`,
+          {
+            secretName: `${RECONCILER_NAME}-tls`,
+            commonName: RECONCILER_NAME,
+            dnsNames: [],
+            usage: 'client',
+            app: RECONCILER_NAME,
+            controls: ['mtls-internal'],
+          },
+          this,
+        ),
+      );
+      const certificate = tlsSecretVolume('tls', `${RECONCILER_NAME}-tls`, TLS_DIR);
+      volumes.push(certificate.volume);
+      mounts.push(certificate.mount);
+      env.push(literalEnv('TLS_CERT_DIR', TLS_DIR));
+    }
+
+    if (controls.use('authn-jwt') && args.api.reconcilerClientSecret) {
+      const secret = new k8s.core.v1.Secret(
+        `${name}-oauth`,
+        {
+          metadata: objectMeta(
+            context,
+            `${RECONCILER_NAME}-oauth`,
+            RECONCILER_NAME,
+            applied(context).mark('authn-jwt', 'generated-secrets'),
+          ),
+          type: 'Opaque',
+          stringData: { 'client-secret': args.api.reconcilerClientSecret },
+        },
+        k8sOpts,
+      );
+      dependsOn.push(secret);
+      volumes.push({ name: 'oauth', secret: { secretName: `${RECONCILER_NAME}-oauth`, defaultMode: 0o440 } });
+      mounts.push({ name: 'oauth', mountPath: OAUTH_DIR, readOnly: true });
+      env.push(
+        literalEnv('OAUTH_TOKEN_URL', args.api.tokenUrl),
+        literalEnv('OAUTH_CLIENT_ID', RECONCILER_CLIENT_ID),
+        literalEnv('OAUTH_CLIENT_SECRET_FILE', `${OAUTH_DIR}/client-secret`),
+      );
+      if (controls.use('authz-scopes')) env.push(literalEnv('OAUTH_SCOPE', RECONCILER_SCOPES.join(' ')));
+      controls.mark('generated-secrets');
+    }
+
+    if (hardened) {
+      const tmp = scratchVolume('tmp', '/tmp');
+      volumes.push(tmp.volume);
+      mounts.push(tmp.mount);
+      dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, RECONCILER_NAME, k8sOpts));
+    }
+
+    const mountsSecrets = volumes.some((volume) => volume.secret !== undefined);
+    const labels = objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls).labels;
+    this.cronJob = new k8s.batch.v1.CronJob(
+      `${name}-cronjob`,
+      {
+        metadata: objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls),
+        spec: {
+          schedule: RECONCILER_SCHEDULE,
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: 60,
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            metadata: { labels: selectorLabels(RECONCILER_NAME) },
+            spec: {
+              backoffLimit: 1,
+              activeDeadlineSeconds: 300,
+              template: {
+                metadata: { labels, annotations: controls.annotations() },
+                spec: {
+                  restartPolicy: 'Never',
+                  ...(hardened
+                    ? { serviceAccountName: RECONCILER_NAME, automountServiceAccountToken: false }
+                    : {}),
+                  ...(hardened
+                    ? {
+                        securityContext: restrictedPodSecurityContext({
+                          user: RECONCILER_UID,
+                          fsGroup: RECONCILER_UID,
+                        }),
+                      }
+                    : mountsSecrets
+                      ? { securityContext: { fsGroup: RECONCILER_UID } }
+                      : {}),
+                  containers: [
+                    {
+                      name: RECONCILER_NAME,
+                      image: args.image,
+                      env,
+                      volumeMounts: mounts,
+                      ...(hardened
+                        ? {
+                            securityContext: {
+                              ...restrictedContainerSecurityContext(),
+                              runAsUser: RECONCILER_UID,
+                            },
+                            resources: RESOURCE_PRESETS.job,
+                          }
+                        : {}),
+                    },
+                  ],
+                  volumes,
+                },
+              },
+            },
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn },
+    );
+
+    this.registerOutputs({ apiUrl: this.apiUrl });
+  }
+}

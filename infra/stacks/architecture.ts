@@ -1,0 +1,270 @@
+// Composes the stack from its controls: namespace, CA, database, firewall, API, reconciler, network rules.
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { CertificateAuthority } from '../components/certificate-authority';
+import { JUMPWIRE_NAME, JUMPWIRE_PORTS, JumpWireGateway } from '../components/jumpwire-gateway';
+import { ReconcilerJob, RECONCILER_NAME } from '../components/reconciler-job';
+import {
+  API_NAME,
+  API_PORTS,
+  MIGRATE_NAME,
+  SecureApi,
+  WORKSHOP_CLIENT_ID,
+  apiShape,
+} from '../components/secure-api';
+import { POSTGRES_NAME, POSTGRES_PORT, TlsPostgres } from '../components/tls-postgres';
+import { AppliedControls, appLabels } from '../lib/labels';
+import {
+  type Flow,
+  type NamedPolicy,
+  defaultDenyPolicy,
+  dnsEgressPolicy,
+  policiesForFlows,
+} from '../lib/network-policy';
+import { POD_SECURITY_LABELS } from '../lib/pod-security';
+import { type StackContext, objectMeta } from '../lib/workload';
+import type { Settings } from '../settings';
+import { type ControlId, type ControlSet, controlSet } from './controls';
+
+/** Where Traefik (bundled with k3s) runs; the gateway's traffic to the API comes from there. */
+export const TRAEFIK_PEER = { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } };
+/** The namespace the monitoring charts are installed into (scrapes come from there). */
+export const MONITORING_NAMESPACE = 'monitoring';
+export const BACKUP_NAME = 'backup';
+export const SMOKE_TEST_NAME = `${JUMPWIRE_NAME}-smoke-test`;
+
+/** The controls that need the workshop CA (and so cert-manager). */
+export function caControls(controls: ControlSet): ControlId[] {
+  return (['tls-in-transit', 'db-tls', 'mtls-internal'] as const).filter((id) => controls.has(id));
+}
+
+/** Every network flow the architecture needs, given its controls. */
+export function architectureFlows(controls: ControlSet): Flow[] {
+  const api = { app: API_NAME };
+  const postgres = { app: POSTGRES_NAME };
+  const apiPort = apiShape(controls).containerPort;
+  const flows: Flow[] = [
+    { from: { app: RECONCILER_NAME }, to: api, port: apiPort, description: 'reconciler calls the API' },
+  ];
+  if (controls.has('api-gateway')) {
+    flows.push({
+      from: TRAEFIK_PEER,
+      to: api,
+      port: apiPort,
+      description: 'the gateway (Traefik) forwards to the API',
+    });
+  }
+  if (controls.has('db-firewall')) {
+    const jumpwire = { app: JUMPWIRE_NAME };
+    flows.push(
+      {
+        from: api,
+        to: jumpwire,
+        port: JUMPWIRE_PORTS.postgres,
+        description: 'the API queries through the firewall',
+      },
+      {
+        from: jumpwire,
+        to: postgres,
+        port: POSTGRES_PORT,
+        description: 'the firewall connects to PostgreSQL',
+      },
+      {
+        from: { app: SMOKE_TEST_NAME },
+        to: jumpwire,
+        port: JUMPWIRE_PORTS.postgres,
+        description: 'the smoke test logs in through the firewall',
+      },
+    );
+  } else {
+    flows.push({ from: api, to: postgres, port: POSTGRES_PORT, description: 'the API queries PostgreSQL' });
+  }
+  flows.push({
+    from: { app: MIGRATE_NAME },
+    to: postgres,
+    port: POSTGRES_PORT,
+    description: 'migrations run as the owner',
+  });
+  if (controls.has('encrypted-backups')) {
+    flows.push({
+      from: { app: BACKUP_NAME },
+      to: postgres,
+      port: POSTGRES_PORT,
+      description: 'backups dump the database',
+    });
+  }
+  if (controls.has('observability')) {
+    const monitoring = { namespace: MONITORING_NAMESPACE };
+    flows.push({
+      from: monitoring,
+      to: api,
+      port: API_PORTS.metrics,
+      description: 'Prometheus scrapes the API',
+    });
+    if (controls.has('db-firewall')) {
+      flows.push({
+        from: monitoring,
+        to: { app: JUMPWIRE_NAME },
+        port: JUMPWIRE_PORTS.metrics,
+        description: 'Prometheus scrapes JumpWire',
+      });
+    }
+  }
+  return flows;
+}
+
+/** Default deny, DNS, then one allow policy per workload. */
+export function architecturePolicies(controls: ControlSet): NamedPolicy[] {
+  return [defaultDenyPolicy(), dnsEgressPolicy(), ...policiesForFlows(architectureFlows(controls))];
+}
+
+export interface Architecture {
+  context: StackContext;
+  namespace: k8s.core.v1.Namespace;
+  ca?: CertificateAuthority;
+  postgres: TlsPostgres;
+  jumpwire?: JumpWireGateway;
+  api: SecureApi;
+  reconciler: ReconcilerJob;
+  networkPolicies: k8s.networking.v1.NetworkPolicy[];
+  /** Resources that install CRDs (cert-manager): objects of those kinds depend on them. */
+  crdDependencies: pulumi.Resource[];
+}
+
+export function buildArchitecture(settings: Settings, provider: k8s.Provider): Architecture {
+  const controls = controlSet(settings.controls);
+  const k8sOpts = { provider };
+  const namespaceControls = new AppliedControls(controls);
+  const hardened = namespaceControls.use('pod-hardening');
+  if (controls.has('network-policies')) namespaceControls.mark('network-policies');
+  const namespace = new k8s.core.v1.Namespace(
+    'namespace',
+    {
+      metadata: {
+        name: settings.namespace,
+        labels: { ...appLabels('workshop', settings.stack), ...(hardened ? POD_SECURITY_LABELS : {}) },
+        annotations: namespaceControls.annotations(),
+      },
+    },
+    k8sOpts,
+  );
+  const context: StackContext = {
+    stack: settings.stack,
+    namespace: settings.namespace,
+    namespaceRef: namespace.metadata.name,
+    controls,
+  };
+
+  const needsCa = caControls(controls);
+  const ca =
+    needsCa.length > 0
+      ? new CertificateAuthority('ca', {
+          context,
+          provider,
+          installCertManager: settings.installClusterAddons,
+          controls: needsCa,
+        })
+      : undefined;
+
+  const postgres = new TlsPostgres('postgres', {
+    context,
+    provider,
+    image: settings.images.postgres,
+    ...(ca ? { ca } : {}),
+    ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+  });
+
+  const migrateDatabase = postgres.clientFor('owner', '/etc/migrate/db-ca');
+  const jumpwire =
+    controls.has('db-firewall') && ca
+      ? new JumpWireGateway('jumpwire', {
+          context,
+          provider,
+          image: settings.images.jumpwire,
+          psqlImage: settings.images.postgres,
+          ca,
+          postgres,
+          ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+        })
+      : undefined;
+  const api = new SecureApi('api', {
+    context,
+    provider,
+    image: settings.images.api,
+    database: jumpwire
+      ? jumpwire.clientForApi('/etc/api/db-ca')
+      : postgres.clientFor('app', '/etc/api/db-ca'),
+    migrateDatabase,
+    ...(ca ? { ca } : {}),
+    ...(jumpwire ? { dependsOn: [jumpwire.deployment] } : {}),
+    migrateDependsOn: [postgres.statefulSet],
+  });
+  jumpwire?.addSmokeTest([api.migrateJob]);
+
+  const reconciler = new ReconcilerJob('reconciler', {
+    context,
+    provider,
+    image: settings.images.reconciler,
+    api,
+    ...(ca ? { ca } : {}),
+  });
+
+  const networkPolicies = controls.has('network-policies')
+    ? architecturePolicies(controls).map(
+        (policy) =>
+          new k8s.networking.v1.NetworkPolicy(
+            `network-policy-${policy.name}`,
+            {
+              metadata: {
+                ...objectMeta(
+                  context,
+                  policy.name,
+                  'workshop',
+                  new AppliedControls(controls).mark('network-policies'),
+                ),
+                annotations: {
+                  ...new AppliedControls(controls).mark('network-policies').annotations(),
+                  'secure-workshop.dev/description': policy.description,
+                },
+              },
+              spec: policy.spec,
+            },
+            k8sOpts,
+          ),
+      )
+    : [];
+
+  return {
+    context,
+    namespace,
+    ...(ca ? { ca } : {}),
+    postgres,
+    ...(jumpwire ? { jumpwire } : {}),
+    api,
+    reconciler,
+    networkPolicies,
+    crdDependencies: [],
+  };
+}
+
+/** The stack outputs: where things are and how to log in, secrets marked as such. */
+export function stackOutputs(architecture: Architecture, settings: Settings): Record<string, unknown> {
+  const { api, ca, jumpwire } = architecture;
+  return {
+    namespace: settings.namespace,
+    controls: settings.controls,
+    apiUrl: api.url,
+    tokenUrl: api.url + '/oauth/token',
+    ...(ca ? { caCertPem: ca.certPem, clusterIssuer: ca.issuerName } : {}),
+    ...(api.jwtPublicKeyPem
+      ? {
+          jwtPublicKeyPem: api.jwtPublicKeyPem,
+          jwtIssuer: api.jwtIssuer,
+          jwtAudience: api.jwtAudience,
+          workshopClientId: WORKSHOP_CLIENT_ID,
+          workshopClientSecret: pulumi.secret(api.workshopClientSecret),
+        }
+      : {}),
+    ...(jumpwire ? { jumpwireManifestId: jumpwire.manifestId, jumpwireClientId: jumpwire.clientId } : {}),
+  };
+}
