@@ -132,5 +132,10 @@ export function toReconcilerError(error: unknown, req: HttpRequest): ReconcilerE
   if (/ssl|tls|alert|certificate/i.test(`${code} ${message}`)) {
     return new ReconcilerError(`${describe(req)}: TLS handshake failed (${code}): ${message}`, 'tls');
   }
-  return new ReconcilerError(`${describe(req)}: ${code}: ${message}`, 'network');
+  // TLS 1.3 servers refuse a client certificate after the handshake, which looks like a plain close.
+  const hint =
+    req.url.startsWith('https:') && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')
+      ? '; the server closed the TLS connection: does it require a client certificate (TLS_CERT_DIR) from its CA?'
+      : '';
+  return new ReconcilerError(`${describe(req)}: ${code}: ${message}${hint}`, 'network');
 }
