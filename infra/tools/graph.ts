@@ -156,11 +156,11 @@ function mountedText(pod: Record<string, unknown>, namespace: string, index: Obj
 }
 
 function roleOf(object: KubernetesObject, images: string[]): NodeRole {
-  const name = object.metadata.name ?? '';
-  if (images.some((image) => /jumpwire/i.test(image)) || /jumpwire/i.test(name)) return 'firewall';
+  // Jobs first: a smoke test may run the PostgreSQL image only for its psql.
+  if (object.kind === 'CronJob' || object.kind === 'Job') return 'job';
+  if (images.some((image) => /jumpwire/i.test(image))) return 'firewall';
   if (images.some((image) => /(^|\/)postgres(ql)?[:@]/i.test(image)) || object.kind === 'StatefulSet')
     return 'database';
-  if (object.kind === 'CronJob' || object.kind === 'Job') return 'job';
   return 'service';
 }
 
@@ -314,11 +314,17 @@ export function buildGraph(result: SynthResult): ArchGraph {
         }
       }
     }
-    // Config files (JumpWire's manifest, ...) name their peers by cluster DNS name.
-    for (const match of caller.configText.matchAll(
-      /\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?\b/g,
-    )) {
-      const service = serviceByHost(`${match[1]}.${match[2]}.svc`, namespace);
+    // Config files (JumpWire's manifest, ...) name their peers by cluster DNS name or a host key.
+    const hosts = [
+      ...[...caller.configText.matchAll(/\b([a-z0-9-]+\.[a-z0-9-]+\.svc)(?:\.cluster\.local)?\b/g)].map(
+        (m) => m[1] as string,
+      ),
+      ...[...caller.configText.matchAll(/\b(?:hostname|host)\s*[:=]\s*["']?([a-z0-9][a-z0-9.-]*)/gi)].map(
+        (m) => m[1] as string,
+      ),
+    ];
+    for (const host of [...new Set(hosts)].sort()) {
+      const service = serviceByHost(host, namespace);
       if (service === undefined) continue;
       for (const target of backends(service)) {
         if (target.node.id === caller.node.id || edges.has(`${caller.node.id}->${target.node.id}`)) continue;
