@@ -115,6 +115,8 @@ export class CertificateAuthority extends pulumi.ComponentResource {
   public readonly certPem: pulumi.Output<string>;
   public readonly issuerName: pulumi.Output<string>;
   public readonly bundleConfigMapName: pulumi.Output<string>;
+  /** The cert-manager release (it installs the CRDs), when this stack installs it. */
+  public readonly certManager: k8s.helm.v3.Release | undefined;
 
   private readonly provider: k8s.Provider;
   private readonly context: StackContext;
@@ -149,6 +151,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     const chart = args.installCertManager
       ? helmChart(`${name}-cert-manager`, { ...CERT_MANAGER_CHART, values: CERT_MANAGER_VALUES }, k8sOpts)
       : undefined;
+    this.certManager = chart;
     const afterChart = chart ? { dependsOn: [chart] } : {};
 
     const issuerName = clusterIssuerName(stack);

@@ -243,7 +243,7 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     api,
     reconciler,
     networkPolicies,
-    crdDependencies: [],
+    crdDependencies: ca?.certManager ? [ca.certManager] : [],
   };
 }
 

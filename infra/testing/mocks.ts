@@ -424,8 +424,19 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     warnings.push(args.map(String).join(' '));
   };
   try {
-    const outputs = await pulumi.runtime.runInPulumiStack(async () => options.program() as pulumi.Inputs);
+    // The program's own error is rethrown here; letting it escape into the Stack would also reject
+    // a promise nobody awaits.
+    let failure: { error: unknown } | undefined;
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return (await options.program()) as pulumi.Inputs;
+      } catch (error) {
+        failure = { error };
+        return {};
+      }
+    });
     await pulumi.runtime.disconnect();
+    if (failure) throw failure.error;
     return {
       resources: [...mocks.resources],
       outputs: (unwrapSecrets(outputs ?? {}) as Record<string, unknown>) ?? {},

@@ -1,0 +1,124 @@
+// Test helpers over recorded stacks: run a control set, find objects, walk pod templates, diff two runs.
+import { type ControlId } from '../stacks/controls';
+import { deployStack } from '../stacks/program';
+import {
+  type KubernetesObject,
+  type ProgramRun,
+  type RecordedResource,
+  loadStackConfig,
+  objectName,
+  runProgram,
+} from './mocks';
+import { CONTROLS_ANNOTATION } from '../lib/labels';
+
+interface Container {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  [field: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  volumes?: { name: string; [field: string]: unknown }[];
+  securityContext?: Record<string, unknown>;
+  automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
+  [field: string]: unknown;
+}
+
+/** Runs the real program for `stack` with the stack file's config, or with the given controls. */
+export function runStack(stack: string, controls?: readonly ControlId[]): Promise<ProgramRun> {
+  const config =
+    controls === undefined ? loadStackConfig(stack) : { 'secure-workshop:controls': [...controls] };
+  return runProgram({ stack, config, program: deployStack });
+}
+
+export function kind(resource: RecordedResource): string {
+  return resource.type.slice(resource.type.lastIndexOf(':') + 1);
+}
+
+export function object(run: ProgramRun, kindName: string, name: string): KubernetesObject {
+  const found = run.resources.find(
+    (resource) => kind(resource) === kindName && objectName(resource) === name && resource.custom,
+  );
+  if (!found) throw new Error(`no ${kindName} ${name} in the recorded stack`);
+  return found.inputs as KubernetesObject;
+}
+
+export function maybeObject(run: ProgramRun, kindName: string, name: string): KubernetesObject | undefined {
+  const found = run.resources.find(
+    (resource) => kind(resource) === kindName && objectName(resource) === name && resource.custom,
+  );
+  return found?.inputs as KubernetesObject | undefined;
+}
+
+/** The pod spec of a Deployment, StatefulSet, Job or CronJob. */
+export function podSpec(workload: KubernetesObject): PodSpec {
+  const spec = workload.spec as Record<string, unknown>;
+  const jobTemplate = spec.jobTemplate as { spec: { template: { spec: PodSpec } } } | undefined;
+  if (jobTemplate) return jobTemplate.spec.template.spec;
+  return (spec.template as { spec: PodSpec }).spec;
+}
+
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const;
+
+export function workloads(run: ProgramRun): { name: string; kind: string; object: KubernetesObject }[] {
+  return run.resources
+    .filter((resource) => resource.custom && (WORKLOAD_KINDS as readonly string[]).includes(kind(resource)))
+    .map((resource) => ({
+      name: objectName(resource) ?? resource.name,
+      kind: kind(resource),
+      object: resource.inputs as KubernetesObject,
+    }));
+}
+
+export function envOf(
+  workload: KubernetesObject,
+  container = 0,
+): Map<string, { value?: string; valueFrom?: unknown }> {
+  const env = podSpec(workload).containers[container]?.env ?? [];
+  return new Map(env.map((variable) => [variable.name, variable]));
+}
+
+export function controlsOf(item: KubernetesObject): string[] {
+  const value = item.metadata?.annotations?.[CONTROLS_ANNOTATION];
+  return value ? value.split(',') : [];
+}
+
+/** PEM blocks and generated values differ between runs; compare objects without them. */
+function normalize(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value ?? null).replace(/-----BEGIN [^-]+-----[^-]+-----END [^-]+-----\\n?/g, '<pem>'),
+  ) as unknown;
+}
+
+export interface StackDiff {
+  added: RecordedResource[];
+  removed: RecordedResource[];
+  changed: RecordedResource[];
+}
+
+/** Kubernetes objects added, removed or changed from `before` to `after`, keyed by kind and name. */
+export function diffKubernetesObjects(before: ProgramRun, after: ProgramRun): StackDiff {
+  const key = (resource: RecordedResource) => `${kind(resource)}/${objectName(resource) ?? resource.name}`;
+  const isObject = (resource: RecordedResource) =>
+    resource.custom &&
+    resource.type.startsWith('kubernetes:') &&
+    !resource.type.startsWith('kubernetes:helm');
+  const beforeMap = new Map(before.resources.filter(isObject).map((resource) => [key(resource), resource]));
+  const afterMap = new Map(after.resources.filter(isObject).map((resource) => [key(resource), resource]));
+  const diff: StackDiff = { added: [], removed: [], changed: [] };
+  for (const [name, resource] of afterMap) {
+    const previous = beforeMap.get(name);
+    if (!previous) diff.added.push(resource);
+    else if (
+      JSON.stringify(normalize(previous.redactedInputs)) !==
+      JSON.stringify(normalize(resource.redactedInputs))
+    ) {
+      diff.changed.push(resource);
+    }
+  }
+  for (const [name, resource] of beforeMap) if (!afterMap.has(name)) diff.removed.push(resource);
+  return diff;
+}
