@@ -36,21 +36,23 @@ function jwtProblems(config: PropertyBag): string[] {
 export const apiRouteAuth = defineStackPolicy({
   name: 'api-route-auth',
   description:
-    'Every IngressRoute to the API runs fail2ban and then the JWT middleware (Required, Alg pinned, exp checked).',
+    'The API is published through the gateway, and every IngressRoute to it runs fail2ban and then the JWT middleware (Required, Alg pinned, exp checked).',
   owaspCategory: 'A01',
   control: 'api-gateway',
   remediation:
     'List the fail2ban Middleware before the JWT Middleware (Required, Alg: ES256, PayloadFields [exp]) on every API route.',
   validateStack: (args, reportViolation) => {
     const services = apiServices(args.resources);
+    const routed = new Set<string>();
     for (const route of args.resources.filter((r) => r.type === k8sTypes.ingressRoute)) {
       const meta = metadataOf(route.props);
       const label = `IngressRoute ${meta.namespace}/${meta.name ?? route.name}`;
       for (const [index, rule] of asRecords(at(route.props, 'spec', 'routes')).entries()) {
-        const toApi = asRecords(rule.services).some((service) =>
-          services.has(`${asString(service.namespace) ?? meta.namespace}/${asString(service.name)}`),
-        );
-        if (!toApi) continue;
+        const targets = asRecords(rule.services)
+          .map((service) => `${asString(service.namespace) ?? meta.namespace}/${asString(service.name)}`)
+          .filter((target) => services.has(target));
+        if (targets.length === 0) continue;
+        targets.forEach((target) => routed.add(target));
         const where = `${label} route ${index} (${asString(rule.match) ?? 'no match'})`;
         const { middlewares, missing } = resolveMiddlewares(args.resources, rule.middlewares, meta.namespace);
         for (const name of missing)
@@ -68,6 +70,16 @@ export const apiRouteAuth = defineStackPolicy({
         else if (jwtIndex >= 0 && banIndex > jwtIndex) {
           reportViolation(`${where}: fail2ban runs after JWT, so it never sees rejected tokens`, route.urn);
         }
+      }
+    }
+    for (const service of services) {
+      if (!routed.has(service)) {
+        const urn = args.resources.find(
+          (r) =>
+            r.type === k8sTypes.service &&
+            `${metadataOf(r.props).namespace}/${metadataOf(r.props).name}` === service,
+        )?.urn;
+        reportViolation(`Service ${service} is not published through a gateway IngressRoute`, urn);
       }
     }
   },

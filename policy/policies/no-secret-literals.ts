@@ -1,5 +1,6 @@
 import { defineResourcePolicy } from '../lib/define';
 import { envOf, filesOf, k8sTypes, metadataOf } from '../lib/k8s';
+import { asRecords, asString } from '../lib/values';
 import { workloadOf } from '../lib/workloads';
 
 const secretWords = new Set([
@@ -50,6 +51,15 @@ export function looksSecret(name: string): boolean {
   return words.some((word) => secretWords.has(word));
 }
 
+/** A value that names a file inside one of the container's mounts points at a secret, it is not one. */
+function isMountedPath(value: string, mountPaths: readonly string[]): boolean {
+  return (
+    /^\/[\w./-]+$/.test(value) &&
+    !value.split('/').includes('..') &&
+    mountPaths.some((mount) => value.startsWith(mount.endsWith('/') ? mount : `${mount}/`))
+  );
+}
+
 export const noSecretLiterals = defineResourcePolicy({
   name: 'no-secret-literals',
   description:
@@ -71,8 +81,13 @@ export const noSecretLiterals = defineResourcePolicy({
     const workload = workloadOf(args);
     if (!workload) return;
     for (const { name, spec } of workload.containers) {
+      const mountPaths = asRecords(spec.volumeMounts).flatMap((mount) => asString(mount.mountPath) ?? []);
       for (const entry of envOf(spec).values()) {
-        if (looksSecret(entry.name) && (entry.value ?? '') !== '') {
+        if (
+          looksSecret(entry.name) &&
+          (entry.value ?? '') !== '' &&
+          !isMountedPath(entry.value ?? '', mountPaths)
+        ) {
           reportViolation(`${workload.label} container "${name}": env ${entry.name} has a literal value`);
         }
       }

@@ -90,14 +90,21 @@ function hardenedStack(): PolicyInputResource[] {
           'api',
           podSpec(
             [
-              container('api', 'secure-workshop/api:0.1.0', {
-                PORT: '8443',
-                METRICS_PORT: '9464',
-                TLS_CERT_DIR: '/etc/api-tls',
-                TLS_CLIENT_AUTH: 'require',
-                JWT_PUBLIC_KEY_FILE: '/etc/jwt/public.pem',
-                ...pgClientEnv(`jumpwire.${namespace}.svc`),
-              }),
+              container(
+                'api',
+                'secure-workshop/api:0.1.0',
+                {
+                  PORT: '8443',
+                  METRICS_PORT: '9464',
+                  TLS_CERT_DIR: '/etc/api-tls',
+                  TLS_CLIENT_AUTH: 'require',
+                  JWT_PUBLIC_KEY_FILE: '/etc/jwt/public.pem',
+                  // A key's path inside a mounted Secret is a reference, not a literal.
+                  TLS_KEY: '/etc/api-tls/tls.key',
+                  ...pgClientEnv(`jumpwire.${namespace}.svc`),
+                },
+                { volumeMounts: [{ name: 'tls', mountPath: '/etc/api-tls', readOnly: true }] },
+              ),
             ],
             [
               { name: 'tls', secret: { secretName: 'api-tls' } },

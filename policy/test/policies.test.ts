@@ -127,6 +127,23 @@ const badCases: BadCase[] = [
   },
   {
     policy: 'no-secret-literals',
+    what: 'a private key inline in env',
+    mutate: (s) =>
+      setEnv(
+        byName(s, 'api'),
+        'TLS_KEY',
+        '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----',
+      ),
+    message: /env TLS_KEY has a literal value/,
+  },
+  {
+    policy: 'no-secret-literals',
+    what: 'a key path that escapes the mount',
+    mutate: (s) => setEnv(byName(s, 'api'), 'TLS_KEY', '/etc/api-tls/../shadow'),
+    message: /env TLS_KEY has a literal value/,
+  },
+  {
+    policy: 'no-secret-literals',
     what: 'a private key in a ConfigMap',
     mutate: (s) => void (pgConfig(s)['server.key'] = '-----BEGIN PRIVATE KEY-----'),
     message: /key "server.key" looks secret/,
@@ -204,6 +221,12 @@ const badCases: BadCase[] = [
         'traefik-jwt-plugin': { Required: true, Alg: 'none', PayloadFields: ['aud'], Keys: ['k'] },
       }),
     message: /Alg is not pinned; PayloadFields does not include exp/,
+  },
+  {
+    policy: 'api-route-auth',
+    what: 'an API not published through the gateway',
+    mutate: (s) => void s.splice(s.indexOf(byName(s, 'api-route')), 1),
+    message: /Service workshop-test\/api is not published through a gateway IngressRoute/,
   },
   {
     policy: 'api-mtls-required',
