@@ -1,6 +1,6 @@
 import { type CatalogControl, owaspRank } from './catalog';
 import { isRecord, type SynthResult } from './model';
-import { helmReleaseBody, renderedObjects } from './render';
+import { renderedObjects } from './render';
 import { labelGeneratedValues, maskSecrets } from './secrets';
 
 export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
@@ -68,6 +68,8 @@ const SKIPPED_TYPES = /^pulumi:|^secure-workshop:/;
 /** The stack's own namespace name would make every object differ; both sides use one placeholder. */
 function normalizeStack(value: unknown, stack: string): unknown {
   const needle = `workshop-${stack}`;
+  // The stack name itself (an instance label) and the namespace derived from it.
+  if (value === stack) return '{stack}';
   if (typeof value === 'string') return value.split(needle).join('workshop-{stack}');
   if (Array.isArray(value)) return value.map((item) => normalizeStack(item, stack));
   if (isRecord(value))
@@ -87,8 +89,29 @@ function annotationControls(body: unknown): string[] {
     : [];
 }
 
+/**
+ * Generators and Helm releases carry no annotation: they belong to the controls shared by every
+ * annotated object that consumes them (their dependents).
+ */
+function dependentControls(result: SynthResult): Map<string, string[]> {
+  const consumers = new Map<string, string[][]>();
+  for (const resource of result.resources) {
+    const controls = annotationControls(resource.inputs);
+    if (controls.length === 0) continue;
+    for (const dependency of resource.dependsOn)
+      consumers.set(dependency, [...(consumers.get(dependency) ?? []), controls]);
+  }
+  const attributed = new Map<string, string[]>();
+  for (const [urn, lists] of consumers) {
+    const shared = (lists[0] ?? []).filter((id) => lists.every((list) => list.includes(id)));
+    attributed.set(urn, shared.length > 0 ? shared : [...new Set(lists.flat())]);
+  }
+  return attributed;
+}
+
 function comparables(result: SynthResult): Map<string, Comparable> {
   const map = new Map<string, Comparable>();
+  const inherited = dependentControls(result);
   const add = (entry: Comparable): void => {
     const normalized = normalizeStack(
       labelGeneratedValues(entry, result.generatedValues),
@@ -97,25 +120,23 @@ function comparables(result: SynthResult): Map<string, Comparable> {
     map.set(`${normalized.kind}/${normalized.namespace}/${normalized.name}`, normalized);
   };
   for (const object of renderedObjects(result)) {
+    const own = annotationControls(object.body);
     add({
       kind: object.kind,
       namespace: object.namespace,
       name: object.name,
-      controls: annotationControls(object.body),
+      controls: own.length > 0 ? own : (inherited.get(object.urn) ?? []),
       body: object.body,
     });
   }
   for (const resource of result.resources) {
     if (SKIPPED_TYPES.test(resource.type) || resource.type.startsWith('kubernetes:')) continue;
-    const body = resource.type.startsWith('kubernetes:helm.sh/')
-      ? helmReleaseBody(resource)
-      : maskSecrets(resource.inputs, resource.secretPaths);
     add({
       kind: resource.type.split(':').pop() ?? resource.type,
       namespace: '-',
       name: resource.name,
-      controls: [],
-      body,
+      controls: inherited.get(resource.urn) ?? [],
+      body: maskSecrets(resource.inputs, resource.secretPaths),
     });
   }
   return map;
@@ -154,7 +175,15 @@ function fieldChanges(from: unknown, to: unknown): FieldChange[] {
   for (const key of [...new Set([...a.keys(), ...b.keys()])].sort()) {
     const before = a.get(key);
     const after = b.get(key);
-    if (before === after) continue;
+    if (before === after || key.endsWith(CONTROLS_ANNOTATION)) continue;
+    // An empty map or list that gained (or lost) entries is shown by those entries alone.
+    const emptied = before === '{}' || before === '[]' || after === '{}' || after === '[]';
+    if (
+      emptied &&
+      (before === undefined || after === undefined) &&
+      [...a.keys(), ...b.keys()].some((k) => k.startsWith(`${key}.`) || k.startsWith(`${key}[`))
+    )
+      continue;
     const change: FieldChange = { path: key };
     if (before !== undefined) change.from = before;
     if (after !== undefined) change.to = after;
