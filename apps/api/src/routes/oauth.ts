@@ -138,15 +138,12 @@ export default async function oauthRoutes(
         target: 'oauth/token',
         outcome: AUDIT_OUTCOMES.success,
       });
-      return reply
-        .header('cache-control', 'no-store')
-        .header('pragma', 'no-cache')
-        .send({
-          access_token: accessToken,
-          token_type: 'Bearer',
-          expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
-          scope,
-        });
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+        scope,
+      });
     },
   );
 }

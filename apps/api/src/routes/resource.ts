@@ -185,6 +185,8 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
     },
     async (request, reply) => {
       const { id } = request.params as IdParams;
+      // Unknown fields were dropped after minProperties was checked: the body may be empty now.
+      if (Object.keys(request.body as object).length === 0) return badRequest(reply, 'no field to change');
       const write = spec.toWrite(request.body as Update);
       if (typeof write === 'string') return badRequest(reply, write);
       const updated = await audited(request, AUDIT_ACTIONS.update, `${noun}:${id}`, () =>

@@ -1,0 +1,489 @@
+// /users and /transactions from a hostile client: validation, mass assignment, injection, pagination, conflicts.
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test-support/postgres.js';
+import { BODY_LIMIT_BYTES, startApi, type StartedApi } from '../src/start.js';
+import {
+  LogCapture,
+  createAuthFixture,
+  fetchToken,
+  jsonRequest,
+  request,
+  startDatabase,
+  type AuthFixture,
+  type Database,
+  type Response,
+} from './helpers.js';
+
+let db: Database;
+let auth: AuthFixture;
+let api: StartedApi;
+let token: string;
+
+beforeAll(async () => {
+  [db, auth] = await Promise.all([startDatabase(), createAuthFixture()]);
+  api = await startApi(
+    { ...db.pg.env, ...auth.env, PORT: '0', LOG_LEVEL: 'warn' },
+    { logStream: new LogCapture() },
+  );
+  token = (await fetchToken(api.url, auth.clients.admin!)).json<{ access_token: string }>().access_token;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await db?.stop();
+  await auth?.cleanup();
+});
+
+const get = (path: string): Promise<Response> =>
+  request(`${api.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+const send = (method: string, path: string, body: unknown): Promise<Response> =>
+  jsonRequest(`${api.url}${path}`, method, body, token);
+const count = async (table: 'users' | 'transactions'): Promise<number> =>
+  Number((await db.sql`select count(*)::int as n from ${db.sql(table)}`)[0]?.n);
+
+const newUser = {
+  credit_card: '4111111111111111',
+  currency: 'GBP',
+  email: 'new.user@example.org',
+  country: 'GB',
+  username: 'new_user',
+  password_hash: '0123456789abcdef0123456789abcdef',
+};
+
+function nextPath(res: Response): string | undefined {
+  const link = res.headers.link;
+  if (link === undefined) return undefined;
+  const match = /^<([^>]+)>; rel="next"$/.exec(String(link));
+  if (!match?.[1]) throw new Error(`malformed Link header: ${link}`);
+  return match[1];
+}
+
+async function walk(path: string): Promise<{ ids: number[]; pages: number }> {
+  const ids: number[] = [];
+  let pages = 0;
+  let next: string | undefined = path;
+  while (next !== undefined) {
+    const res = await get(next);
+    expect(res.status).toBe(200);
+    ids.push(...res.json<{ id: number }[]>().map((row) => row.id));
+    pages += 1;
+    next = nextPath(res);
+  }
+  return { ids, pages };
+}
+
+describe('routing', () => {
+  it('answers GET / and unknown paths with a JSON 404', async () => {
+    for (const path of ['/', '/admin', '/users/1/secrets']) {
+      const res = await request(`${api.url}${path}`);
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    }
+  });
+
+  it('answers the probes without a token on the main and the metrics port', async () => {
+    for (const base of [api.url, api.metricsUrl]) {
+      expect((await request(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+      const ready = await request(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+    }
+  });
+
+  it('serves Prometheus metrics on the metrics port only', async () => {
+    await request(`${api.url}/users`);
+    await get('/users');
+    const metrics = await request(`${api.metricsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(
+      /^http_requests_total\{method="GET",route="\/users",status_code="200"\} \d+$/m,
+    );
+    expect(metrics.body).toMatch(/^api_auth_failures_total\{reason="missing"\} [1-9]\d*$/m);
+    expect(metrics.body).toContain('api_oauth_token_requests_total{outcome="issued"}');
+    expect((await request(`${api.url}/metrics`)).status).toBe(404);
+  });
+
+  it('sends security headers', async () => {
+    const res = await get('/users/1');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toContain('max-age=');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('lists', () => {
+  it('walks every user exactly once, in id order, through the Link header', async () => {
+    const { ids, pages } = await walk('/users?limit=10');
+    const expected = (await db.sql`select id from users order by id`).map((row) => row.id as number);
+    expect(ids).toEqual(expected);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(pages).toBe(Math.ceil(expected.length / 10));
+  });
+
+  it('walks every transaction exactly once with the maximum page size', async () => {
+    const { ids, pages } = await walk('/transactions?limit=1000');
+    expect(ids.length).toBe(await count('transactions'));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(pages).toBe(Math.ceil(ids.length / 1000));
+  });
+
+  it('filters transactions by user and keeps the filter and fields in the next link', async () => {
+    const [owner] =
+      await db.sql`select user_id, count(*)::int as n from transactions group by user_id order by n desc limit 1`;
+    const first = await get(`/transactions?user_id=${owner?.user_id}&limit=5&fields=amount`);
+    expect(first.json<unknown[]>()).toHaveLength(5);
+    expect(Object.keys(first.json<Record<string, unknown>[]>()[0] ?? {}).sort()).toEqual(['amount', 'id']);
+    expect(nextPath(first)).toMatch(
+      new RegExp(`user_id=${owner?.user_id}.*fields=amount|fields=amount.*user_id=`),
+    );
+    const { ids } = await walk(`/transactions?user_id=${owner?.user_id}&limit=7`);
+    expect(ids.length).toBe(owner?.n);
+  });
+
+  it('uses 100 as the default page size and leaves out Link on the last page', async () => {
+    const res = await get('/transactions');
+    expect(res.json<unknown[]>()).toHaveLength(100);
+    expect(nextPath(res)).toBe('/transactions?limit=100&after=100');
+    const last = await get('/users?limit=1000');
+    expect(last.headers.link).toBeUndefined();
+  });
+
+  it('selects only allow-listed fields, always with id', async () => {
+    const res = await get('/users?limit=3&fields=email,country');
+    for (const row of res.json<Record<string, unknown>[]>())
+      expect(Object.keys(row).sort()).toEqual(['country', 'email', 'id']);
+    const one = await get('/users/1?fields=username');
+    expect(Object.keys(one.json<object>()).sort()).toEqual(['id', 'username']);
+  });
+
+  it.each([
+    'limit=0',
+    'limit=-1',
+    'limit=1001',
+    'limit=abc',
+    'limit=1.5',
+    'limit=1e3x',
+    'after=-1',
+    'after=abc',
+    'after=99999999999',
+    'fields=nope',
+    'fields=id;drop table users',
+    'fields=',
+    'fields=,',
+    'fields=email,password_hash,secret',
+    'fields=' + 'a'.repeat(600),
+  ])('refuses ?%s with a JSON 400', async (query) => {
+    const res = await get(`/users?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+});
+
+describe('single records', () => {
+  it.each([
+    '/users/abc',
+    '/users/-1',
+    '/users/1.5',
+    '/users/99999999999',
+    '/transactions/12abc',
+    '/transactions/1;drop',
+  ])('refuses the id in %s with 400', async (path) => {
+    expect((await get(path)).status).toBe(400);
+  });
+
+  it('answers a missing record with a JSON 404', async () => {
+    const res = await get('/users/999999');
+    expect(res.status).toBe(404);
+    expect(res.json()).toMatchObject({ statusCode: 404, message: 'user 999999 not found' });
+    expect((await send('PUT', '/transactions/999999', { description: 'x' })).status).toBe(404);
+  });
+});
+
+describe('writes', () => {
+  it('creates a user, ignoring id, created_at and unknown fields (no mass assignment)', async () => {
+    const before = await count('users');
+    const res = await send('POST', '/users', {
+      ...newUser,
+      id: 1,
+      created_at: '1999-01-01T00:00:00.000Z',
+      is_admin: true,
+      role: 'superuser',
+    });
+    expect(res.status).toBe(201);
+    const created = res.json<Record<string, unknown>>();
+    expect(created.id).not.toBe(1);
+    expect(created.created_at).not.toBe('1999-01-01T00:00:00.000Z');
+    expect(created).not.toHaveProperty('is_admin');
+    expect(created).toMatchObject({ ...newUser, is_active: true, num_logins: 0 });
+    expect(res.headers.location).toBe(`/users/${created.id}`);
+    expect(await count('users')).toBe(before + 1);
+    const [original] = await db.sql`select username from users where id = 1`;
+    expect(original?.username).not.toBe(newUser.username);
+  });
+
+  it('updates only the allow-listed fields', async () => {
+    const res = await send('PUT', '/users/2', {
+      id: 9999,
+      num_logins: 5,
+      created_at: '1999-01-01T00:00:00Z',
+    });
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ id: 2, num_logins: 5 });
+    const [row] = await db.sql`select count(*)::int as n from users where id = 9999`;
+    expect(row?.n).toBe(0);
+    expect((await send('PUT', '/users/2', {})).status).toBe(400);
+    expect((await send('PUT', '/users/2', { id: 3 })).status).toBe(400);
+  });
+
+  const injections = [
+    "'; DROP TABLE users; --",
+    "1' OR '1'='1",
+    '" OR ""="',
+    '$1; select pg_sleep(10)',
+    '<script>alert(1)</script>',
+    '{{7*7}} ${7*7}',
+    '\\x00\\u0000 \\ backslash',
+    'ünïcödé ✓ 🔥',
+  ];
+
+  it('stores injection strings in every free-text field literally and returns them unchanged', async () => {
+    for (const payload of injections) {
+      const user = await send('POST', '/users', {
+        ...newUser,
+        username: payload,
+        password_hash: payload,
+        email: `${payload.replace(/[\s@]/g, '_')}@example.org`,
+      });
+      expect(user.status, payload).toBe(201);
+      const created = user.json<{ id: number; username: string; password_hash: string; email: string }>();
+      const fetched = (await get(`/users/${created.id}`)).json<typeof created>();
+      expect(fetched.username).toBe(payload);
+      expect(fetched.password_hash).toBe(payload);
+      expect(fetched.email).toBe(`${payload.replace(/[\s@]/g, '_')}@example.org`);
+
+      const tx = await send('POST', '/transactions', {
+        amount: '1.00',
+        currency: 'USD',
+        description: payload,
+        user_id: created.id,
+      });
+      expect(tx.status, payload).toBe(201);
+      const fetchedTx = (await get(`/transactions/${tx.json<{ id: number }>().id}`)).json<{
+        description: string;
+      }>();
+      expect(fetchedTx.description).toBe(payload);
+    }
+    const [tables] =
+      await db.sql`select count(*)::int as n from pg_tables where tablename in ('users', 'transactions')`;
+    expect(tables?.n).toBe(2);
+  });
+
+  it('refuses injection strings in constrained fields with 400', async () => {
+    const before = await count('users');
+    for (const payload of injections) {
+      for (const field of ['country', 'currency', 'credit_card', 'email'] as const) {
+        const res = await send('POST', '/users', { ...newUser, [field]: payload });
+        expect(res.status, `${field}=${payload}`).toBe(400);
+      }
+      expect((await get(`/users/${encodeURIComponent(payload)}`)).status).toBe(400);
+    }
+    expect(await count('users')).toBe(before);
+  });
+
+  it('refuses a NUL character, which PostgreSQL cannot store, with 400', async () => {
+    expect((await send('POST', '/users', { ...newUser, username: 'a\u0000b' })).status).toBe(400);
+  });
+
+  it.each([
+    ['malformed JSON', '{"username": "x",', 400],
+    ['a JSON array', '[1,2,3]', 400],
+    ['a JSON string', '"hello"', 400],
+    ['prototype pollution', '{"__proto__": {"admin": true}, "username": "x"}', 400],
+    ['constructor pollution', '{"constructor": {"prototype": {"admin": true}}}', 400],
+    ['a type confusion (number as string)', JSON.stringify({ ...newUser, num_logins: '5' }), 400],
+    ['a type confusion (boolean as string)', JSON.stringify({ ...newUser, is_active: 'true' }), 400],
+    ['a missing required field', JSON.stringify({ ...newUser, username: undefined }), 400],
+    ['a too long field', JSON.stringify({ ...newUser, username: 'u'.repeat(65) }), 400],
+  ])('refuses %s with a JSON 4xx and stores nothing', async (_name, body, status) => {
+    const before = await count('users');
+    const res = await request(`${api.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+    expect(res.status).toBe(status);
+    expect(res.json()).toMatchObject({ statusCode: status });
+    expect(await count('users')).toBe(before);
+  });
+
+  it('refuses an oversized body with 413 and a non-JSON body with 415', async () => {
+    const big = JSON.stringify({ ...newUser, username: 'x'.repeat(BODY_LIMIT_BYTES) });
+    const res = await request(`${api.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(res.json()).toMatchObject({ statusCode: 413 });
+    const xml = await request(`${api.url}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` },
+      body: '<user/>',
+    });
+    expect(xml.status).toBe(415);
+  });
+
+  it('keeps money exact: strings and numbers with up to 2 decimals, nothing else', async () => {
+    const ok = await send('POST', '/transactions', {
+      amount: 12.5,
+      currency: 'EUR',
+      description: 'x',
+      user_id: 1,
+    });
+    expect(ok.json()).toMatchObject({ amount: '12.50' });
+    const big = await send('POST', '/transactions', {
+      amount: '999999999999.99',
+      currency: 'EUR',
+      description: 'x',
+      user_id: 1,
+    });
+    expect(big.json()).toMatchObject({ amount: '999999999999.99' });
+    for (const amount of ['1.234', 1.234, '1e3', 1e21, 'abc', '', '1,00', '0x10', '1000000000000.00']) {
+      const res = await send('POST', '/transactions', {
+        amount,
+        currency: 'EUR',
+        description: 'x',
+        user_id: 1,
+      });
+      expect(res.status, String(amount)).toBe(400);
+    }
+  });
+
+  it('answers 409 for a transaction of an unknown user', async () => {
+    const before = await count('transactions');
+    const res = await send('POST', '/transactions', {
+      amount: '1.00',
+      currency: 'USD',
+      description: 'x',
+      user_id: 999999,
+    });
+    expect(res.status).toBe(409);
+    expect(await count('transactions')).toBe(before);
+  });
+
+  it('answers 409 when deleting a user who has transactions, 404 for nothing, 204 otherwise', async () => {
+    const [owner] = await db.sql`select user_id from transactions limit 1`;
+    const conflict = await request(`${api.url}/users/${owner?.user_id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(conflict.status).toBe(409);
+    expect(conflict.json()).toMatchObject({ statusCode: 409, error: 'Conflict' });
+    expect((await get(`/users/${owner?.user_id}`)).status).toBe(200);
+
+    const missing = await request(`${api.url}/users/999999`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(missing.status).toBe(404);
+
+    const created = (await send('POST', '/users', newUser)).json<{ id: number }>();
+    const removed = await request(`${api.url}/users/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(removed.status).toBe(204);
+    expect((await get(`/users/${created.id}`)).status).toBe(404);
+  });
+});
+
+describe('behind the database firewall', () => {
+  it('serves users whose password_hash is null and whose credit_card is jumpwire ciphertext', async () => {
+    const ciphertext =
+      'jumpwire_AQNwY2kBK0FFUy5HQ00uVjEuNzM0QzEzRTIwN0Y0NkU5NzE2N0U2ODFEQUM1MzA0QTHcmliKjSZ0EYz0MNgt9aGaVcNrsUDdBzRa/fs7SBQYEdDa2CIXEBSqg+k6';
+    await db.sql`update users set password_hash = null, credit_card = ${ciphertext} where id <= 3`;
+    const one = await get('/users/1');
+    expect(one.status).toBe(200);
+    expect(one.json()).toMatchObject({ id: 1, password_hash: null, credit_card: ciphertext });
+    const list = await get('/users?limit=3');
+    expect(list.status).toBe(200);
+    expect(list.json<{ password_hash: null }[]>().map((u) => u.password_hash)).toEqual([null, null, null]);
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is served as parseable OpenAPI 3 with the resources, the token endpoint and the security scheme', async () => {
+    const res = await request(`${api.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = res.json<{
+      openapi: string;
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: object }>>;
+      components: {
+        securitySchemes: Record<string, { type: string; flows?: { clientCredentials?: object } }>;
+      };
+    }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/users',
+        '/users/{id}',
+        '/transactions',
+        '/transactions/{id}',
+        '/oauth/token',
+      ]),
+    );
+    expect(doc.components.securitySchemes.oauth2?.flows?.clientCredentials).toMatchObject({
+      tokenUrl: '/oauth/token',
+    });
+    expect(doc.paths['/users']?.post?.security).toEqual([{ oauth2: ['modify:user'] }]);
+    expect(doc.paths['/transactions/{id}']?.get?.security).toEqual([{ oauth2: ['read:transaction'] }]);
+    // Every schema in the document must be a schema a validator accepts.
+    const ajv = new Ajv({ strict: false, validateFormats: false });
+    let schemas = 0;
+    const visit = (node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'schema' && typeof value === 'object' && value !== null) {
+          ajv.compile(value as object);
+          schemas += 1;
+        } else visit(value);
+      }
+    };
+    visit(doc.paths);
+    expect(schemas).toBeGreaterThan(20);
+  });
+});
+
+describe('other instances on the same database', () => {
+  it('sends no helmet headers with SECURITY_HEADERS=off', async () => {
+    const plain = await startApi(
+      { ...db.pg.env, ...auth.env, PORT: '0', LOG_LEVEL: 'silent', SECURITY_HEADERS: 'off' },
+      { logStream: new LogCapture() },
+    );
+    try {
+      const res = await request(`${plain.url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-security-policy']).toBeUndefined();
+      expect(res.headers['x-content-type-options']).toBeUndefined();
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('reports not ready (503) while PostgreSQL is unreachable', async () => {
+    const port = await freePort();
+    const broken = await startApi(
+      { ...db.pg.env, ...auth.env, PGPORT: String(port), PORT: '0', LOG_LEVEL: 'silent' },
+      { logStream: new LogCapture() },
+    );
+    try {
+      expect((await request(`${broken.metricsUrl}/readyz`)).status).toBe(503);
+      expect((await request(`${broken.metricsUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await broken.close();
+    }
+  });
+});
