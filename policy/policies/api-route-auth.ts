@@ -22,6 +22,14 @@ function apiServices(resources: readonly PolicyResource[]): Set<string> {
   return names;
 }
 
+/** A route matching exactly the token endpoint (POST /oauth/token) and nothing else of the API. */
+export function isTokenEndpoint(match: string): boolean {
+  const paths = [...match.matchAll(/\b(Path|PathPrefix)\(`([^`]*)`\)/g)];
+  return (
+    paths.length === 1 && paths[0]?.[1] === 'Path' && paths[0]?.[2] === '/oauth/token' && !/\|\|/.test(match)
+  );
+}
+
 function jwtProblems(config: PropertyBag): string[] {
   const problems: string[] = [];
   if (!isTrue(config.Required)) problems.push('Required is not true');
@@ -36,7 +44,7 @@ function jwtProblems(config: PropertyBag): string[] {
 export const apiRouteAuth = defineStackPolicy({
   name: 'api-route-auth',
   description:
-    'The API is published through the gateway, and every IngressRoute to it runs fail2ban and then the JWT middleware (Required, Alg pinned, exp checked).',
+    'The API is published through the gateway; every IngressRoute to it runs fail2ban and then the JWT middleware (Required, Alg pinned, exp checked), except the token endpoint, which gets fail2ban and a rate limit.',
   owaspCategory: 'A01',
   control: 'api-gateway',
   remediation:
@@ -60,7 +68,12 @@ export const apiRouteAuth = defineStackPolicy({
         const jwtIndex = middlewares.findIndex((m) => pluginConfig(m, /jwt/i) !== undefined);
         const banIndex = middlewares.findIndex((m) => pluginConfig(m, /fail2ban/i) !== undefined);
         const jwt = middlewares[jwtIndex];
-        if (!jwt) reportViolation(`${where}: no JWT middleware`, route.urn);
+        if (isTokenEndpoint(asString(rule.match) ?? '')) {
+          // Clients get their token here with HTTP Basic, so no JWT can be required; limit guessing instead.
+          if (!middlewares.some((m) => m.spec.rateLimit !== undefined)) {
+            reportViolation(`${where}: the token endpoint has no rateLimit middleware`, route.urn);
+          }
+        } else if (!jwt) reportViolation(`${where}: no JWT middleware`, route.urn);
         else {
           const problems = jwtProblems(pluginConfig(jwt, /jwt/i) ?? {});
           if (problems.length > 0)

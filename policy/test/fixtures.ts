@@ -309,6 +309,21 @@ function hardenedStack(): PolicyInputResource[] {
         tls: { secretName: 'ingress-tls', options: { name: 'tls-modern' } },
       },
     }),
+    resource('kubernetes:traefik.io/v1alpha1:IngressRoute', 'token-route', {
+      metadata: meta('api-token'),
+      spec: {
+        entryPoints: ['websecure'],
+        routes: [
+          {
+            kind: 'Rule',
+            match: 'Host(`api.localhost`) && Path(`/oauth/token`) && Method(`POST`)',
+            middlewares: [{ name: 'fail2ban' }, { name: 'ratelimit' }],
+            services: [{ name: 'api', port: 443 }],
+          },
+        ],
+        tls: { secretName: 'ingress-tls', options: { name: 'tls-modern' } },
+      },
+    }),
     resource('kubernetes:monitoring.coreos.com/v1:ServiceMonitor', 'api-monitor', {
       metadata: meta('api'),
       spec: { selector: selectorOf('api'), endpoints: [{ port: 'metrics', interval: '30s' }] },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseImage, selectorMatches } from '../lib/k8s';
 import { hbaProblems, parseConf, parseServerArgs } from '../lib/postgres-config';
+import { isTokenEndpoint } from '../policies/api-route-auth';
 import { durationHours } from '../policies/certificate-strength';
 import { looksSecret } from '../policies/no-secret-literals';
 
@@ -25,6 +26,15 @@ describe('policy helpers', () => {
     ['90d', undefined],
   ])('durationHours(%s) = %s', (text, hours) => {
     expect(durationHours(text)).toBe(hours);
+  });
+
+  it.each([
+    ['Host(`a`) && Path(`/oauth/token`) && Method(`POST`)', true],
+    ['Host(`a`) && PathPrefix(`/oauth/token`)', false],
+    ['Host(`a`) && Path(`/oauth/token`) || Path(`/users`)', false],
+    ['Host(`a`)', false],
+  ])('isTokenEndpoint(%s) is %s', (match, expected) => {
+    expect(isTokenEndpoint(match)).toBe(expected);
   });
 
   it('splits image references with registry ports and digests', () => {

@@ -224,8 +224,27 @@ const badCases: BadCase[] = [
   },
   {
     policy: 'api-route-auth',
+    what: 'a token route without rate limit',
+    mutate: (s) =>
+      void ((byName(s, 'token-route').props.spec as Props).routes = tokenRoutes([{ name: 'fail2ban' }])),
+    message: /token endpoint has no rateLimit middleware/,
+  },
+  {
+    policy: 'api-route-auth',
+    what: 'a wider path slipping past JWT as the token endpoint',
+    mutate: (s) =>
+      void ((byName(s, 'token-route').props.spec as Props).routes = tokenRoutes(
+        [{ name: 'fail2ban' }, { name: 'ratelimit' }],
+        'Host(`api.localhost`) && (Path(`/oauth/token`) || PathPrefix(`/users`))',
+      )),
+    message: /no JWT middleware/,
+  },
+  {
+    policy: 'api-route-auth',
     what: 'an API not published through the gateway',
-    mutate: (s) => void s.splice(s.indexOf(byName(s, 'api-route')), 1),
+    mutate: (s) => {
+      for (const name of ['api-route', 'token-route']) s.splice(s.indexOf(byName(s, name)), 1);
+    },
     message: /Service workshop-test\/api is not published through a gateway IngressRoute/,
   },
   {
@@ -428,6 +447,10 @@ const badCases: BadCase[] = [
     message: /no PrometheusRule alert on authentication failures$/,
   },
 ];
+
+function tokenRoutes(middlewares: Props[], match = 'Host(`api.localhost`) && Path(`/oauth/token`)'): Props[] {
+  return [{ kind: 'Rule', match, middlewares, services: [{ name: 'api', port: 443 }] }];
+}
 
 function only(policy: string) {
   const selected = securePolicies.filter((entry) => entry.policy.name === policy);
