@@ -1,0 +1,57 @@
+// What the rules and dashboards query: metric names, log fields and label values, kept in one place.
+// API names mirror apps/api/src/metrics.ts (METRIC_NAMES) and apps/api/src/audit.ts (AUDIT_FIELDS);
+// signals.test.ts fails when they drift apart.
+
+export const API_METRICS = {
+  requests: 'http_requests_total',
+  authFailures: 'api_auth_failures_total',
+  authzDenials: 'api_authz_denials_total',
+  tokenRequests: 'api_oauth_token_requests_total',
+} as const;
+
+export const AUDIT_FIELDS = {
+  marker: 'audit',
+  action: 'action',
+  actor: 'actor',
+  target: 'target',
+  outcome: 'outcome',
+  reqId: 'reqId',
+} as const;
+
+export const AUDIT_VALUES = {
+  issueToken: 'token.issue',
+  denied: 'denied',
+  failure: 'failure',
+} as const;
+
+/** Traefik 2.11 Prometheus metrics (router labels on) and JSON access-log fields. */
+export const TRAEFIK_METRICS = { routerRequests: 'traefik_router_requests_total' } as const;
+export const TRAEFIK_ACCESS_LOG = {
+  client: 'ClientHost',
+  router: 'RouterName',
+  status: 'DownstreamStatus',
+  path: 'RequestPath',
+} as const;
+
+/** The structured line fail2ban v0.9.0 writes when it refuses a client. */
+export const FAIL2BAN_BLOCKED_MESSAGE = 'Plugin: FailToBan: IP blocked';
+
+export const CERT_MANAGER_METRICS = {
+  expiry: 'certmanager_certificate_expiration_timestamp_seconds',
+  ready: 'certmanager_certificate_ready_status',
+} as const;
+
+export const KUBE_STATE_METRICS = {
+  jobFailed: 'kube_job_status_failed',
+  jobSucceeded: 'kube_job_status_succeeded',
+  cronjobLastSuccess: 'kube_cronjob_status_last_successful_time',
+} as const;
+
+/** Where logs come from, as labelled by the Alloy pipeline in charts.ts. */
+export const LOG_LABELS = { namespace: 'namespace', container: 'container', app: 'app' } as const;
+export const TRAEFIK_LOG_SOURCE = { namespace: 'kube-system', container: 'traefik' } as const;
+
+/** Traefik names CRD routers `<namespace>-<ingressroute>-<hash>@kubernetescrd`. */
+export function routerPattern(namespace: string): string {
+  return `${namespace}-.*@kubernetescrd`;
+}
