@@ -89,7 +89,7 @@ export function controlsOf(item: KubernetesObject): string[] {
 /** PEM blocks and generated values differ between runs; compare objects without them. */
 function normalize(value: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(value ?? null).replace(/-----BEGIN [^-]+-----[^-]+-----END [^-]+-----\\n?/g, '<pem>'),
+    JSON.stringify(value ?? null).replace(/-----BEGIN [^-]+-----[^-]+-----END [^-]+-----(?:\\n)?/g, '<pem>'),
   ) as unknown;
 }
 
