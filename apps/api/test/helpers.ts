@@ -42,10 +42,10 @@ export interface Database {
 }
 
 export async function startDatabase(
-  options: StartPostgresOptions & { seed?: SeedOptions | false } = {},
+  options: StartPostgresOptions & { seed?: SeedOptions | false; connectWith?: Record<string, string> } = {},
 ): Promise<Database> {
   const pg = await startPostgres(options);
-  const sql = createSql(loadDbConfig(pg.env), { max: 2 });
+  const sql = createSql(loadDbConfig({ ...pg.env, ...options.connectWith }), { max: 2 });
   try {
     await migrate(sql);
     if (options.seed !== false) await seed(sql, options.seed ?? {});
