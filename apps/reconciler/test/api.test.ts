@@ -1,38 +1,30 @@
 // The reconciler against the real API and a real PostgreSQL, in the start and the hardened shape.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../../api/src/start.js';
 import { migrate, seed } from '../../api/src/db/migrate.js';
-import {
-  createCertificateAuthority,
-  createEcKeyPair,
-  issueCertificate,
-  writeTlsCertDir,
-} from '../../../test-support/pki.js';
+import { createCertificateAuthority, issueCertificate, writeTlsCertDir } from '../../../test-support/pki.js';
 import { startPostgres, type PostgresServer } from '../../../test-support/postgres.js';
+import { createHardenedSetup, type HardenedSetup } from './hardened.js';
 import { runReconciler, type RunResult } from './helpers.js';
 
 type Api = Awaited<ReturnType<typeof startApi>>;
 
-const CLIENT_ID = 'reconciler';
-const SECRET = randomBytes(32).toString('base64url');
 const WRONG_SECRET = randomBytes(32).toString('base64url');
 const JWT_LIKE = /eyJ[\w-]{10,}\.[\w-]{10,}/;
 
 let pg: PostgresServer;
 let sql: postgres.Sql;
-let dir: string;
+let setup: HardenedSetup;
+let secret: string;
 let startMode: Api;
 let hardened: Api;
 let revoked: Api;
 let readUserOnly: Api;
-const files = { ca: '', otherCa: '', clientDir: '', otherClientDir: '', secret: '', wrongSecret: '' };
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const files = { otherCa: '', otherClientDir: '', wrongSecret: '' };
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -52,71 +44,40 @@ beforeAll(async () => {
   await sql`update transactions set currency = case when currency = 'EUR' then 'GBP' else 'EUR' end
             where id = (select max(id) from transactions)`;
 
-  dir = await mkdtemp(join(tmpdir(), 'reconciler-api-'));
-  const ca = await createCertificateAuthority('workshop ca');
+  setup = await createHardenedSetup();
+  secret = setup.secret;
   const otherCa = await createCertificateAuthority('someone else');
-  const server = await issueCertificate(ca, {
-    commonName: 'api',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    usage: 'server',
-  });
-  const serverDir = await writeTlsCertDir(server);
-  files.clientDir = await writeTlsCertDir(
-    await issueCertificate(ca, { commonName: 'reconciler', usage: 'client' }),
-  );
   files.otherClientDir = await writeTlsCertDir(
     await issueCertificate(otherCa, { commonName: 'reconciler', usage: 'client' }),
   );
-  files.ca = join(dir, 'ca.crt');
-  files.otherCa = join(dir, 'other-ca.crt');
-  files.secret = join(dir, 'secret');
-  files.wrongSecret = join(dir, 'wrong-secret');
-  await writeFile(files.ca, ca.cert);
+  files.otherCa = join(setup.dir, 'other-ca.crt');
+  files.wrongSecret = join(setup.dir, 'wrong-secret');
   await writeFile(files.otherCa, otherCa.cert);
-  await writeFile(files.secret, SECRET, { mode: 0o600 });
   await writeFile(files.wrongSecret, WRONG_SECRET, { mode: 0o600 });
 
-  const keys = await createEcKeyPair();
-  await writeFile(join(dir, 'jwt.pub'), keys.publicKey);
-  await writeFile(join(dir, 'jwt.key'), keys.privateKey, { mode: 0o600 });
-  const clients = (scopes: string[], clientId = CLIENT_ID) => [
-    { clientId, secretSha256: sha256(SECRET), scopes },
-  ];
-  await writeFile(join(dir, 'clients.json'), JSON.stringify(clients(['read:user', 'read:transaction'])));
-  // Revocation = the client's entry removed from the registry; another client remains.
-  await writeFile(join(dir, 'revoked.json'), JSON.stringify(clients(['read:user'], 'someone-else')));
-  await writeFile(join(dir, 'read-user-only.json'), JSON.stringify(clients(['read:user'])));
-
   const db = { ...pg.env, PGSSLMODE: 'disable', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0' };
-  const jwt = (clientsFile: string) => ({
+  const jwt = async (clientsFile: string, scopes?: string[], clientId?: string) => ({
     ...db,
-    JWT_PUBLIC_KEY_FILE: join(dir, 'jwt.pub'),
-    JWT_PRIVATE_KEY_FILE: join(dir, 'jwt.key'),
-    OAUTH_CLIENTS_FILE: join(dir, clientsFile),
-    TLS_CERT_DIR: serverDir,
-    TLS_CLIENT_AUTH: 'require',
+    ...setup.apiEnv(await setup.writeClients(clientsFile, scopes, clientId)),
   });
   startMode = await startApi({ ...db, AUTH_MODE: 'none', SECURITY_HEADERS: 'off' });
-  hardened = await startApi(jwt('clients.json'));
-  revoked = await startApi(jwt('revoked.json'));
-  readUserOnly = await startApi(jwt('read-user-only.json'));
+  hardened = await startApi(await jwt('clients.json'));
+  // Revocation = the client's entry removed from the registry; another client remains.
+  revoked = await startApi(await jwt('revoked.json', ['read:user'], 'someone-else'));
+  readUserOnly = await startApi(await jwt('read-user-only.json', ['read:user']));
 });
 
 afterAll(async () => {
   await Promise.all([startMode, hardened, revoked, readUserOnly].map((api) => api?.close()));
   await sql?.end({ timeout: 5 });
   await pg?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await setup?.remove();
+  if (files.otherClientDir) await rm(files.otherClientDir, { recursive: true, force: true });
 });
 
 function hardenedEnv(api: Api, overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = {
-    API_URL: api.url,
-    TLS_CA_FILE: files.ca,
-    TLS_CERT_DIR: files.clientDir,
-    OAUTH_CLIENT_ID: CLIENT_ID,
-    OAUTH_CLIENT_SECRET_FILE: files.secret,
+    ...setup.reconcilerEnv(api.url),
     RECONCILER_RETRY_BASE_MS: '20',
     ...overrides,
   };
@@ -187,7 +148,7 @@ describe('reconciler against the real API', () => {
     const result = await runReconciler(hardenedEnv(hardened));
     await expectMatchesSql(result);
     const output = result.stdout + result.stderr;
-    expect(output).not.toContain(SECRET);
+    expect(output).not.toContain(secret);
     expect(output).not.toMatch(JWT_LIKE);
   });
 
@@ -228,14 +189,14 @@ describe('reconciler against the real API', () => {
     expect(result.failure?.kind).toBe('auth');
     expect(result.failure?.error).toMatch(/token endpoint .*\/oauth\/token answered 401 invalid_client/);
     expect(result.stdout + result.stderr).not.toContain(WRONG_SECRET);
-    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    expect(result.stdout + result.stderr).not.toContain(secret);
   });
 
   it('a revoked client (no longer in the registry) gives a clear non-zero exit', async () => {
     const result = await runReconciler(hardenedEnv(revoked));
     expect(result.code).toBe(1);
     expect(result.failure?.error).toMatch(/answered 401 invalid_client.*was refused/);
-    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    expect(result.stdout + result.stderr).not.toContain(secret);
   });
 
   it('a token without read:transaction stops at the 403 of /transactions', async () => {
