@@ -67,6 +67,10 @@ export const podSecurityRestricted = defineResourcePolicy({
       if (!seccomp || !allowedSeccompTypes.includes(seccomp)) {
         reportViolation(`${where}: seccompProfile.type must be RuntimeDefault or Localhost`);
       }
+      const appArmor = asString(
+        at(context, 'appArmorProfile', 'type') ?? at(podContext, 'appArmorProfile', 'type'),
+      );
+      if (appArmor === 'Unconfined') reportViolation(`${where}: appArmorProfile must not be Unconfined`);
       for (const port of asRecords(spec.ports)) {
         const hostPort = port.hostPort;
         if (hostPort !== undefined && hostPort !== 0 && hostPort !== '0') {

@@ -269,6 +269,12 @@ function hardenedStack(): PolicyInputResource[] {
       isCaCertificate: true,
       validityPeriodHours: 87600,
     }),
+    resource('kubernetes:helm.sh/v3:Release', 'cert-manager', {
+      chart: 'cert-manager',
+      version: 'v1.19.1',
+      repositoryOpts: { repo: 'https://charts.jetstack.io' },
+      values: {},
+    }),
     resource('kubernetes:traefik.io/v1alpha1:Middleware', 'fail2ban', {
       metadata: meta('fail2ban'),
       spec: { plugin: { fail2ban: { rules: { bantime: '3h', findtime: '10m', maxretry: 4 } } } },

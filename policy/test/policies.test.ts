@@ -114,6 +114,18 @@ const badCases: BadCase[] = [
     message: /not pinned \(no tag\)/,
   },
   {
+    policy: 'image-tag-pinned',
+    what: 'a Helm chart version range',
+    mutate: (s) => void (byName(s, 'cert-manager').props.version = '^1.19'),
+    message: /chart version "\^1.19" is not an exact version/,
+  },
+  {
+    policy: 'pod-security-restricted',
+    what: 'AppArmor unconfined',
+    mutate: (s) => void (context(s, 'backup').appArmorProfile = { type: 'Unconfined' }),
+    message: /appArmorProfile must not be Unconfined/,
+  },
+  {
     policy: 'service-account-token',
     what: 'the token mounted by default',
     mutate: (s) => void delete podSpecOfFixture(byName(s, 'reconciler')).automountServiceAccountToken,
