@@ -4,7 +4,7 @@ import { envOf, isSet, k8sTypes, metadataOf, selectorMatches, serviceSelects } f
 import { asArray, asRecord, asRecords, asString, at, isTrue } from '../lib/values';
 import { workloadsOf, type Workload } from '../lib/workloads';
 
-/** True when a ServiceMonitor scrapes a named port of a Service that fronts the workload. */
+/** True when a ServiceMonitor scrapes a port (by name or target port) of a Service that fronts the workload. */
 function isScraped(resources: readonly PolicyResource[], workload: Workload): boolean {
   const namespace = workload.meta.namespace;
   const services = resources.filter(
@@ -16,7 +16,9 @@ function isScraped(resources: readonly PolicyResource[], workload: Workload): bo
   const monitors = resources.filter((r) => r.type === k8sTypes.serviceMonitor);
   return services.some((service) => {
     const serviceMeta = metadataOf(service.props);
-    const portNames = asRecords(at(service.props, 'spec', 'ports')).map((port) => asString(port.name));
+    const ports = asRecords(at(service.props, 'spec', 'ports'));
+    const portNames = ports.map((port) => asString(port.name));
+    const targetPorts = ports.map((port) => asString(port.targetPort ?? port.port));
     return monitors.some((monitor) => {
       const spec = asRecord(monitor.props.spec) ?? {};
       const namespaceSelector = asRecord(spec.namespaceSelector);
@@ -26,7 +28,11 @@ function isScraped(resources: readonly PolicyResource[], workload: Workload): bo
       return (
         namespaceOk &&
         selectorMatches(spec.selector, serviceMeta.labels) &&
-        asRecords(spec.endpoints).some((endpoint) => portNames.includes(asString(endpoint.port)))
+        asRecords(spec.endpoints).some(
+          (endpoint) =>
+            (endpoint.port !== undefined && portNames.includes(asString(endpoint.port))) ||
+            (endpoint.targetPort !== undefined && targetPorts.includes(asString(endpoint.targetPort))),
+        )
       );
     });
   });
@@ -48,10 +54,7 @@ export const apiMetricsScraped = defineStackPolicy({
       if (!exposes)
         reportViolation(`${api.label}: METRICS_PORT is not set, so no metrics are exposed`, api.urn);
       if (!isScraped(args.resources, api)) {
-        reportViolation(
-          `${api.label}: no ServiceMonitor scrapes a named port of a Service selecting it`,
-          api.urn,
-        );
+        reportViolation(`${api.label}: no ServiceMonitor scrapes a port of a Service selecting it`, api.urn);
       }
     }
   },

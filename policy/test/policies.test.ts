@@ -441,8 +441,8 @@ const badCases: BadCase[] = [
   },
   {
     policy: 'api-metrics-scraped',
-    what: 'a ServiceMonitor on an unnamed port',
-    mutate: (s) => void (spec(s, 'api-monitor').endpoints = [{ port: 'web' }]),
+    what: 'a ServiceMonitor on a port the Service does not have',
+    mutate: (s) => void (spec(s, 'api-monitor').endpoints = [{ port: 'web' }, { targetPort: 8080 }]),
     message: /no ServiceMonitor scrapes/,
   },
   {
@@ -480,6 +480,12 @@ describe('the policy pack', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const { policy } of securePolicies) expect(policy.enforcementLevel).toBe('mandatory');
     expect([...new Set(badCases.map((c) => c.policy))].sort()).toEqual([...names].sort());
+  });
+
+  it('accepts a ServiceMonitor that names the target port instead of the port name', async () => {
+    const stack = goodStack();
+    spec(stack, 'api-monitor').endpoints = [{ targetPort: 9464 }];
+    expect(await runPolicies(stack, { policies: only('api-metrics-scraped') })).toEqual([]);
   });
 
   it.each(badCases)('$policy fires on $what', async ({ policy, mutate, message }) => {
