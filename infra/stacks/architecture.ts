@@ -2,7 +2,9 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { CertificateAuthority } from '../components/certificate-authority';
+import { EncryptedBackups, RESTORE_CHECK_NAME } from '../components/encrypted-backups';
 import { JUMPWIRE_NAME, JUMPWIRE_PORTS, JumpWireGateway } from '../components/jumpwire-gateway';
+import { ObservabilityStack } from '../components/observability-stack';
 import { ReconcilerJob, RECONCILER_NAME } from '../components/reconciler-job';
 import {
   API_NAME,
@@ -13,6 +15,7 @@ import {
   apiShape,
 } from '../components/secure-api';
 import { POSTGRES_NAME, POSTGRES_PORT, TlsPostgres } from '../components/tls-postgres';
+import { TraefikGateway } from '../components/traefik-gateway';
 import { AppliedControls, appLabels } from '../lib/labels';
 import {
   type Flow,
@@ -32,6 +35,13 @@ export const TRAEFIK_PEER = { namespace: 'kube-system', podLabels: { 'app.kubern
 export const MONITORING_NAMESPACE = 'monitoring';
 export const BACKUP_NAME = 'backup';
 export const SMOKE_TEST_NAME = `${JUMPWIRE_NAME}-smoke-test`;
+/** Where the backup jobs mount the workshop CA to verify PostgreSQL. */
+export const BACKUP_CA_DIR = '/etc/workshop-ca';
+
+/** The API's public name at the gateway; cert-manager certificates never name localhost. */
+export function gatewayHost(stack: string): string {
+  return `api.${stack}.workshop.test`;
+}
 
 /** The controls that need the workshop CA (and so cert-manager). */
 export function caControls(controls: ControlSet): ControlId[] {
@@ -92,6 +102,12 @@ export function architectureFlows(controls: ControlSet): Flow[] {
       port: POSTGRES_PORT,
       description: 'backups dump the database',
     });
+    flows.push({
+      from: { app: RESTORE_CHECK_NAME },
+      to: postgres,
+      port: POSTGRES_PORT,
+      description: 'the restore check restores the newest backup into a scratch database',
+    });
   }
   if (controls.has('observability')) {
     const monitoring = { namespace: MONITORING_NAMESPACE };
@@ -127,6 +143,9 @@ export interface Architecture {
   api: SecureApi;
   reconciler: ReconcilerJob;
   networkPolicies: k8s.networking.v1.NetworkPolicy[];
+  gateway?: TraefikGateway;
+  observability?: ObservabilityStack;
+  backups?: EncryptedBackups;
   /** Resources that install CRDs (cert-manager): objects of those kinds depend on them. */
   crdDependencies: pulumi.Resource[];
 }
@@ -209,6 +228,48 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     ...(ca ? { ca } : {}),
   });
 
+  const crdDependencies = ca?.certManager ? [ca.certManager] : [];
+  const gateway =
+    controls.has('api-gateway') && ca && api.jwtPublicKeyPem
+      ? new TraefikGateway('gateway', {
+          namespace: settings.namespace,
+          stack: settings.stack,
+          controls,
+          provider,
+          host: gatewayHost(settings.stack),
+          jwtPublicKeyPem: api.jwtPublicKeyPem,
+          jwtAudience: api.jwtAudience,
+          certificates: ca,
+          apiService: { name: API_NAME, port: api.shape.servicePort },
+          installClusterAddons: settings.installClusterAddons,
+          crdDependencies,
+        })
+      : undefined;
+  const observability = controls.has('observability')
+    ? new ObservabilityStack('observability', {
+        namespace: settings.namespace,
+        stack: settings.stack,
+        controls,
+        provider,
+        installClusterAddons: settings.installClusterAddons,
+        crdDependencies,
+      })
+    : undefined;
+  const backups =
+    controls.has('encrypted-backups') && postgres.tls
+      ? new EncryptedBackups('backups', {
+          namespace: settings.namespace,
+          stack: settings.stack,
+          controls,
+          provider,
+          image: settings.images.backup,
+          backupClient: postgres.clientFor('owner', BACKUP_CA_DIR),
+          // Only the restore check creates (and drops) its scratch database.
+          restoreClient: postgres.clientFor('superuser', BACKUP_CA_DIR),
+          ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+        })
+      : undefined;
+
   const networkPolicies = controls.has('network-policies')
     ? architecturePolicies(controls).map(
         (policy) =>
@@ -243,7 +304,10 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     api,
     reconciler,
     networkPolicies,
-    crdDependencies: ca?.certManager ? [ca.certManager] : [],
+    ...(gateway ? { gateway } : {}),
+    ...(observability ? { observability } : {}),
+    ...(backups ? { backups } : {}),
+    crdDependencies,
   };
 }
 
@@ -266,5 +330,6 @@ export function stackOutputs(architecture: Architecture, settings: Settings): Re
         }
       : {}),
     ...(jumpwire ? { jumpwireManifestId: jumpwire.manifestId, jumpwireClientId: jumpwire.clientId } : {}),
+    ...(architecture.gateway ? { gatewayUrl: architecture.gateway.url } : {}),
   };
 }

@@ -104,7 +104,16 @@ describe('end stack (Pulumi.end.yaml)', async () => {
   it('runs every workload under the restricted profile with limits and pinned images', () => {
     const list = workloads(run);
     expect(list.map((workload) => workload.name).sort()).toEqual(
-      ['api', 'jumpwire', 'jumpwire-smoke-test', 'migrate', 'postgres', 'reconciler'].sort(),
+      [
+        'api',
+        'backup',
+        'jumpwire',
+        'jumpwire-smoke-test',
+        'migrate',
+        'postgres',
+        'reconciler',
+        'restore-check',
+      ].sort(),
     );
     for (const workload of list) {
       const pod = podSpec(workload.object);
