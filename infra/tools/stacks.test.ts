@@ -1,0 +1,191 @@
+// The tools over the real program (infra/index.ts) and both stack files: each stack synthesized once.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CatalogControl, loadCatalog } from './catalog';
+import { checkStack, formatCheck, loadPolicyRunner } from './check';
+import { diffStacks, formatDiff } from './diff';
+import { drawArchitecture } from './draw';
+import type { ArchGraph } from './graph';
+import type { SynthResult } from './model';
+import { renderFiles } from './render';
+import { synthesize, TOOLS_ROOT } from './synth';
+
+let start: SynthResult;
+let startAgain: SynthResult;
+let end: SynthResult;
+let catalog: CatalogControl[];
+
+beforeAll(async () => {
+  [start, end, startAgain, catalog] = await Promise.all([
+    synthesize({ stack: 'start' }),
+    synthesize({ stack: 'end' }),
+    synthesize({ stack: 'start' }),
+    loadCatalog(),
+  ]);
+});
+
+type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
+
+function rendered(result: SynthResult): Map<string, Manifest> {
+  const objects = new Map<string, Manifest>();
+  for (const [file, text] of renderFiles(result))
+    if (file.endsWith('.yaml')) objects.set(file, parseYaml(text) as Manifest);
+  return objects;
+}
+
+function env(manifest: Manifest | undefined, container: string): Record<string, unknown> {
+  const spec = (
+    manifest?.spec.template as {
+      spec: {
+        containers: Array<{
+          name: string;
+          env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+        }>;
+      };
+    }
+  ).spec;
+  const entries = spec.containers.find((c) => c.name === container)?.env ?? [];
+  return Object.fromEntries(entries.map((entry) => [entry.name, entry.value ?? entry.valueFrom]));
+}
+
+describe('render', () => {
+  it('start: the workshop shape, plain HTTP and PostgreSQL, no auth', () => {
+    const objects = rendered(start);
+    for (const file of [
+      'namespace-cluster-workshop-start.yaml',
+      'deployment-workshop-start-api.yaml',
+      'service-workshop-start-api.yaml',
+      'statefulset-workshop-start-postgres.yaml',
+      'cronjob-workshop-start-reconciler.yaml',
+      'job-workshop-start-migrate.yaml',
+    ]) {
+      expect(objects.has(file), file).toBe(true);
+    }
+    const api = env(objects.get('deployment-workshop-start-api.yaml'), 'api');
+    expect(api).toMatchObject({ AUTH_MODE: 'none', PGHOST: 'postgres', PGPASSWORD: '[secret]' });
+    const service = objects.get('service-workshop-start-api.yaml')?.spec as {
+      ports: Array<{ port: number }>;
+    };
+    expect(service.ports.map((p) => p.port)).toContain(80);
+    expect([...objects.keys()].some((file) => file.startsWith('networkpolicy-'))).toBe(false);
+  });
+
+  it('end: TLS, JWT, firewall, NetworkPolicies, generated secrets never printed', () => {
+    const objects = rendered(end);
+    const kinds = new Set([...objects.values()].map((o) => o.kind));
+    for (const kind of [
+      'Certificate',
+      'ClusterIssuer',
+      'NetworkPolicy',
+      'Secret',
+      'HelmRelease',
+      'StatefulSet',
+      'CronJob',
+    ]) {
+      expect(kinds.has(kind), kind).toBe(true);
+    }
+    expect(objects.has('deployment-workshop-end-jumpwire.yaml')).toBe(true);
+    const api = env(objects.get('deployment-workshop-end-api.yaml'), 'api');
+    expect(api).toMatchObject({ AUTH_MODE: 'jwt', PGHOST: 'jumpwire', PGSSLMODE: 'verify-full' });
+    expect(api.TLS_CERT_DIR).toEqual(expect.any(String));
+    const helm = [...objects.values()].find((o) => o.kind === 'HelmRelease') as unknown as Record<
+      string,
+      unknown
+    >;
+    expect(helm).toMatchObject({
+      chart: expect.any(String),
+      repository: expect.stringMatching(/^https:/),
+      version: expect.any(String),
+    });
+    expect(end.secretValues.length).toBeGreaterThan(5);
+    for (const [file, text] of renderFiles(end)) {
+      for (const secret of end.secretValues)
+        expect(text.includes(secret), `${file} leaks a secret`).toBe(false);
+    }
+  });
+
+  it('is deterministic apart from generated secrets', () => {
+    expect(Object.fromEntries(renderFiles(startAgain))).toEqual(Object.fromEntries(renderFiles(start)));
+  });
+});
+
+function controlsAnnotation(inputs: Record<string, unknown>): string[] {
+  const metadata = inputs.metadata as { annotations?: Record<string, string> } | undefined;
+  return (metadata?.annotations?.['secure-workshop.dev/controls'] ?? '').split(',').filter(Boolean);
+}
+
+describe('diff', () => {
+  it('start -> end: every control of the catalog has its group and its why', () => {
+    const text = formatDiff(diffStacks(start, end, catalog), 'text');
+    const annotated = new Set(end.resources.flatMap((r) => controlsAnnotation(r.inputs)));
+    expect(annotated.size).toBeGreaterThanOrEqual(10);
+    for (const control of catalog.filter((c) => annotated.has(c.id))) {
+      expect(text, control.id).toContain(`[${control.id}] ${control.title}`);
+      expect(text).toContain(control.why);
+    }
+    for (const category of ['A01', 'A02', 'A04', 'A05', 'A09']) expect(text).toContain(`${category}:2021`);
+    for (const secret of [...start.secretValues, ...end.secretValues]) expect(text).not.toContain(secret);
+  });
+
+  it('identical stacks: an empty diff', () => {
+    expect(formatDiff(diffStacks(start, startAgain, catalog), 'markdown')).toBe(
+      'No differences between start [] and start [].\n',
+    );
+  });
+});
+
+describe('check', () => {
+  it('start fails mandatory policies in A01, A02, A04, A05 and A09, each naming its control', async () => {
+    const report = await checkStack(start, await loadPolicyRunner());
+    expect(report.mandatory).toBeGreaterThan(0);
+    const categories = new Set(report.violations.map((v) => v.owaspCategory));
+    for (const category of ['A01', 'A02', 'A04', 'A05', 'A09'])
+      expect(categories.has(category), category).toBe(true);
+    const known = new Set(catalog.map((control) => control.id));
+    for (const violation of report.violations)
+      expect(known.has(violation.control), violation.control).toBe(true);
+    expect(formatCheck(report)).toContain('FAIL A01 ');
+  });
+});
+
+function dataEdges(graph: ArchGraph): string[] {
+  return graph.edges
+    .filter((e) => !e.metrics)
+    .map((e) => `${e.from.split('/').pop()}->${e.to.split('/').pop()}`);
+}
+
+describe('draw', () => {
+  it('start: plaintext edges, no gateway, no firewall', () => {
+    const { graph } = drawArchitecture(start);
+    expect(graph.nodes.some((n) => n.role === 'gateway' || n.role === 'firewall')).toBe(false);
+    expect(dataEdges(graph)).toEqual(
+      expect.arrayContaining(['api->postgres', 'reconciler->api', 'migrate->postgres']),
+    );
+    for (const edge of graph.edges) expect(edge.tls, `${edge.from}->${edge.to}`).toBe('none');
+    expect(graph.edges.find((e) => e.to.endsWith('/api'))?.auth).toBe('none');
+  });
+
+  it('end: TLS on every data edge, JWT to the API, the firewall between API and database', () => {
+    const { graph } = drawArchitecture(end);
+    const edges = dataEdges(graph);
+    expect(edges).toEqual(expect.arrayContaining(['api->jumpwire', 'jumpwire->postgres', 'reconciler->api']));
+    expect(edges).not.toContain('api->postgres');
+    for (const edge of graph.edges.filter((e) => !e.metrics))
+      expect(edge.tls, `${edge.from}->${edge.to}`).not.toBe('none');
+    for (const edge of graph.edges.filter((e) => e.to.endsWith('/api') && !e.metrics))
+      expect(edge.auth).toBe('JWT');
+    expect(graph.edges.find((e) => e.from.endsWith('/reconciler'))?.tls).toBe('mTLS');
+  });
+
+  it.each(['start', 'end'])(
+    'docs/architecture-%s.svg and .mmd are up to date (npm run draw -- <stack> --out docs/...)',
+    (stack) => {
+      const { svg, mermaid } = drawArchitecture(stack === 'start' ? start : end);
+      const docs = path.join(TOOLS_ROOT, 'docs');
+      expect(readFileSync(path.join(docs, `architecture-${stack}.svg`), 'utf8')).toBe(svg);
+      expect(readFileSync(path.join(docs, `architecture-${stack}.mmd`), 'utf8')).toBe(mermaid);
+    },
+  );
+});
