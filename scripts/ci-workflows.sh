@@ -10,6 +10,10 @@ started=$SECONDS
 
 note() { printf '%s\n' "ci-workflows: $*"; }
 
+for tool in go python3; do
+  command -v "$tool" >/dev/null 2>&1 || { note "$tool is required (Go >= 1.24 for tool directives, Python >= 3.9)"; exit 2; }
+done
+
 mapfile -t workflows < <(find .github/workflows -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
 if [ "${#workflows[@]}" -eq 0 ]; then
   note "no workflows under .github/workflows"
@@ -54,7 +58,7 @@ fi
 
 # --offline: no GitHub API calls (and no token needed); the online audits only resolve refs.
 printf '\n== %s ==\n' "$("$venv/bin/zizmor" --version)"
-if "$venv/bin/zizmor" --offline --no-progress --color=never --collect=workflows --collect=dependabot \
+if "$venv/bin/zizmor" --quiet --offline --no-progress --color=never --collect=workflows --collect=dependabot \
   "$root/.github"; then
   :
 else
