@@ -246,11 +246,12 @@ function loadTls(env: Env, problems: Problems): TlsConfig | undefined {
 export function loadDbConfig(env: Env): DbConfig {
   const problems = new Problems();
   const sslmode = oneOf(env, 'PGSSLMODE', SSL_MODES, 'verify-full', problems);
+  const sslmodeValid = problems.list.length === 0;
   const rootCertFile = readSetting(env, 'PGSSLROOTCERT');
   let sslRootCert: DbConfig['sslRootCert'];
   if (rootCertFile === 'system') sslRootCert = 'system';
   else if (rootCertFile !== undefined) sslRootCert = readFileSetting('PGSSLROOTCERT', rootCertFile, problems);
-  else if (sslmode === 'verify-ca' || sslmode === 'verify-full') {
+  else if (sslmodeValid && (sslmode === 'verify-ca' || sslmode === 'verify-full')) {
     const origin = readSetting(env, 'PGSSLMODE') === undefined ? ' (the default)' : '';
     problems.add(
       `PGSSLMODE=${sslmode}${origin} needs PGSSLROOTCERT (the CA file, or "system"); set PGSSLMODE=disable only for a plaintext database`,

@@ -126,9 +126,15 @@ export async function seed(sql: Sql, options: SeedOptions = {}): Promise<SeedRes
     const userCopy = await tx`copy users (${tx(USER_COLUMNS)}) from stdin`.writable();
     await pipeline(Readable.from(copyLines(users, USER_COLUMNS)), userCopy);
 
+    // A bulk load checks the foreign key and builds the index once, not once per row.
+    await tx`alter table transactions drop constraint transactions_user_id_fkey`;
+    await tx`drop index transactions_user_id_idx`;
     const transactions = generateTransactions(random, transactionCount, currencies);
     const transactionCopy = await tx`copy transactions (${tx(TRANSACTION_COLUMNS)}) from stdin`.writable();
     await pipeline(Readable.from(copyLines(transactions, TRANSACTION_COLUMNS)), transactionCopy);
+    await tx`create index transactions_user_id_idx on transactions (user_id)`;
+    await tx`alter table transactions add constraint transactions_user_id_fkey
+      foreign key (user_id) references users (id) on delete restrict`;
 
     // Explicit ids were loaded: move the identity sequences past them.
     await tx`select setval(pg_get_serial_sequence('users', 'id'), ${userCount})`;

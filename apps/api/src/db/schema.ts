@@ -28,7 +28,8 @@ export const MIGRATIONS: Migration[] = [
         currency text not null check (currency in ('USD', 'GBP', 'EUR')),
         description text not null,
         "timestamp" timestamptz not null default now(),
-        user_id integer not null references users (id) on delete restrict
+        user_id integer not null,
+        constraint transactions_user_id_fkey foreign key (user_id) references users (id) on delete restrict
       )`,
       // Per-user lookups and the foreign-key check on user deletes must not scan the table.
       'create index transactions_user_id_idx on transactions (user_id)',
