@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from './config.js';
-import { ConfigError } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { ReconcilerError } from './errors.js';
 import { runReconciliation } from './run.js';
 
