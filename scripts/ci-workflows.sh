@@ -56,10 +56,13 @@ else
   status=1
 fi
 
-# --offline: no GitHub API calls (and no token needed); the online audits only resolve refs.
-printf '\n== %s ==\n' "$("$venv/bin/zizmor" --version)"
-if "$venv/bin/zizmor" --quiet --offline --no-progress --color=never --collect=workflows --collect=dependabot \
-  "$root/.github"; then
+# Offline by default (no token, no network). With GH_TOKEN set (ci.yml does) the online audits
+# run too: pinned SHAs must belong to their repositories, no known-vulnerable action versions.
+zizmor_mode=(--offline)
+[ -n "${GH_TOKEN:-}" ] && zizmor_mode=()
+printf '\n== %s (%s) ==\n' "$("$venv/bin/zizmor" --version)" "$([ -n "${GH_TOKEN:-}" ] && echo online || echo offline)"
+if "$venv/bin/zizmor" --quiet "${zizmor_mode[@]}" --no-progress --color=never \
+  --collect=workflows --collect=dependabot "$root/.github"; then
   :
 else
   status=1
