@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lints and audits the GitHub Actions configuration in .github/: actionlint (Go tool pinned in
-# tools/lint/go.mod) and zizmor (PyPI, pinned by hash in tools/lint/requirements.txt).
+# tools/lint/go.mod), zizmor (PyPI, pinned by hash in tools/lint/requirements.txt) and a check
+# that every action is pinned by commit SHA with its version in a comment.
 # Exits non-zero on any finding of either tool. Usage: bash scripts/ci-workflows.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,17 @@ if "$venv/bin/zizmor" --quiet "${zizmor_mode[@]}" --no-progress --color=never \
   :
 else
   status=1
+fi
+
+# zizmor requires the SHA; a reviewer (and Dependabot) also needs the version it stands for.
+printf '\n== action pins (40-hex SHA + "# vX.Y.Z" comment) ==\n'
+pin='[[:space:]-]*uses:[[:space:]]+[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}[[:space:]]+#[[:space:]]+v[0-9]+\.[0-9]+\.[0-9]+[[:space:]]*$'
+if unpinned=$(grep -nE '^[[:space:]-]*uses:' "${workflows[@]}" | grep -vE "^[^:]+:[0-9]+:$pin" |
+  grep -vE 'uses:[[:space:]]+\./'); then
+  printf '%s\n' "$unpinned"
+  status=1
+else
+  echo "no findings"
 fi
 
 printf '\nci-workflows: %s in %ss\n' "$([ "$status" -eq 0 ] && echo 'no findings' || echo 'FINDINGS')" \
