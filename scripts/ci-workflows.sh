@@ -2,7 +2,7 @@
 # Lints and audits the GitHub Actions configuration in .github/: actionlint (Go tool pinned in
 # tools/lint/go.mod), zizmor (PyPI, pinned by hash in tools/lint/requirements.txt) and a check
 # that every action is pinned by commit SHA with its version in a comment.
-# Exits non-zero on any finding of either tool. Usage: bash scripts/ci-workflows.sh
+# Exits non-zero on any finding. Usage: bash scripts/ci-workflows.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
