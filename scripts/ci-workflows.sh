@@ -26,8 +26,8 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     note "installing shellcheck (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq shellcheck >/dev/null
+    { apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null ||
+      note "shellcheck could not be installed: run: scripts are not shellchecked"
   else
     note "shellcheck not found and cannot be installed here: run: scripts are not shellchecked"
   fi
