@@ -1,6 +1,6 @@
 import { defineResourcePolicy } from '../lib/define';
-import { envOf, filesOf, k8sTypes, metadataOf } from '../lib/k8s';
-import { asRecords, asString } from '../lib/values';
+import { envOf, k8sTypes, metadataOf } from '../lib/k8s';
+import { asRecord, asRecords, asString } from '../lib/values';
 import { workloadOf } from '../lib/workloads';
 
 const secretWords = new Set([
@@ -71,7 +71,9 @@ export const noSecretLiterals = defineResourcePolicy({
   validateResource: (args, reportViolation) => {
     if (args.type === k8sTypes.configMap) {
       const meta = metadataOf(args.props);
-      for (const key of Object.keys(filesOf(args.type, args.props)).filter(looksSecret)) {
+      // Only the keys are read: values may still be unknown during a preview.
+      const keys = ['data', 'binaryData'].flatMap((field) => Object.keys(asRecord(args.props[field]) ?? {}));
+      for (const key of keys.filter(looksSecret)) {
         reportViolation(
           `ConfigMap ${meta.namespace}/${meta.name ?? args.name}: key "${key}" looks secret; use a Secret`,
         );

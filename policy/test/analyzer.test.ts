@@ -80,4 +80,25 @@ describe('the pack under the CLI runtime', () => {
     const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
     expect(diagnostics).toEqual([expect.stringMatching(/^api-auth-enabled: .*AUTH_MODE=none/)]);
   });
+
+  it('judges a ConfigMap whose values are still unknown during a preview', async () => {
+    // The engine's marker for a value that is computed during the update (a CA bundle, say).
+    const unknown = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+    const request = new AnalyzeRequest()
+      .setType('kubernetes:core/v1:ConfigMap')
+      .setName('bundle')
+      .setUrn('urn:pulumi:test::secure-workshop::kubernetes:core/v1:ConfigMap::bundle')
+      .setOptions(new AnalyzerResourceOptions())
+      .setProperties(
+        Struct.fromJavaScript({
+          metadata: { name: 'ca', namespace: 'x' },
+          data: { 'ca.crt': unknown, 'db.password': unknown },
+        }),
+      );
+    const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
+    const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
+    expect(diagnostics).toEqual([
+      expect.stringMatching(/^no-secret-literals: [\s\S]*"db.password" looks secret/),
+    ]);
+  });
 });
