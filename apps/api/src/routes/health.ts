@@ -14,7 +14,7 @@ export default async function healthRoutes(fastify: FastifyInstance, options: He
   }));
   fastify.get(
     '/readyz',
-    { schema: { tags: ['probes'], response: { 200: Status, 503: Status } } },
+    { logLevel: 'warn', schema: { tags: ['probes'], response: { 200: Status, 503: Status } } },
     async (_request, reply) => {
       if (await options.databaseReady()) return { status: 'ready' };
       return reply.code(503).send({ status: 'database unreachable' });
