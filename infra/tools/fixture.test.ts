@@ -148,11 +148,11 @@ describe('draw', () => {
     const { graph } = drawArchitecture(full);
     const edges = graph.edges.map((e) => `${e.from}->${e.to} ${e.protocol} ${e.tls} ${e.auth}`);
     expect(edges).toEqual([
-      'client->workshop-full/ingressroute-api HTTPS TLS JWT',
+      'client->workshop-full/traefik HTTPS TLS JWT',
       'workshop-full/api->workshop-full/jumpwire PostgreSQL TLS DB credential',
-      'workshop-full/ingressroute-api->workshop-full/api HTTPS TLS JWT',
       'workshop-full/jumpwire->workshop-full/postgres PostgreSQL none none',
       'workshop-full/reconciler->workshop-full/api HTTPS TLS JWT',
+      'workshop-full/traefik->workshop-full/api HTTPS TLS JWT',
     ]);
   });
 

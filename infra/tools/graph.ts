@@ -8,7 +8,7 @@ import {
 
 export type NodeRole = 'client' | 'gateway' | 'firewall' | 'database' | 'service' | 'job' | 'monitoring';
 export type TlsLevel = 'none' | 'TLS' | 'mTLS';
-export type AuthKind = 'none' | 'JWT' | 'DB credential';
+export type AuthKind = 'none' | 'JWT' | 'DB credential' | 'JWT + token endpoint' | 'JWT (some routes none)';
 
 export interface ArchNode {
   id: string;
@@ -356,37 +356,59 @@ export function buildGraph(result: SynthResult): ArchGraph {
     role: 'client',
     kind: 'outside the cluster',
   };
+  // One Traefik box per namespace however many IngressRoutes it has; the token route needs no JWT.
+  const routesByNamespace = new Map<string, KubernetesObject[]>();
   for (const route of index.ofKind('IngressRoute')) {
     const namespace = route.metadata.namespace ?? 'default';
-    const name = route.metadata.name ?? '';
+    routesByNamespace.set(namespace, [...(routesByNamespace.get(namespace) ?? []), route]);
+  }
+  for (const [namespace, routes] of [...routesByNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+    const names = routes.map((route) => route.metadata.name ?? '').sort();
     const gateway: ArchNode = {
-      id: `${namespace}/ingressroute-${name}`,
+      id: `${namespace}/traefik`,
       name: 'traefik',
       namespace,
       role: 'gateway',
-      kind: `IngressRoute ${name}`,
+      kind: `IngressRoute${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
     };
     nodes.set(gateway.id, gateway);
-    const spec = record(route.spec);
-    const secure = isRecord(spec.tls) || list(spec.entryPoints).includes('websecure');
-    let routeJwt = false;
-    for (const rule of list(spec.routes).map(record)) {
-      const middlewares = list(rule.middlewares).map(record);
-      const jwt = middlewares.some((mw) => {
-        const object = index.get('Middleware', String(mw.namespace ?? namespace), mw.name);
-        return /jwt/i.test(String(mw.name)) || /jwt/i.test(JSON.stringify(record(object?.spec).plugin ?? {}));
-      });
-      routeJwt ||= jwt;
-      for (const ref of list(rule.services).map(record)) {
-        const service = services.find(
-          (s) => s.name === ref.name && s.namespace === String(ref.namespace ?? namespace),
-        );
-        if (service === undefined) continue;
-        const https = ref.scheme === 'https' || Number(ref.port) === 443;
-        for (const target of backends(service))
-          httpEdge(gateway.id, target, https, jwt || requiresJwt(target), `IngressRoute ${name}`);
+    let secure = true;
+    const unprotected: string[] = [];
+    let anyJwt = false;
+    for (const route of routes) {
+      const name = route.metadata.name ?? '';
+      const spec = record(route.spec);
+      secure &&= isRecord(spec.tls) || list(spec.entryPoints).includes('websecure');
+      for (const rule of list(spec.routes).map(record)) {
+        const jwt = list(rule.middlewares)
+          .map(record)
+          .some((mw) => {
+            const object = index.get('Middleware', String(mw.namespace ?? namespace), mw.name);
+            return (
+              /jwt/i.test(String(mw.name)) || /jwt/i.test(JSON.stringify(record(object?.spec).plugin ?? {}))
+            );
+          });
+        if (jwt) anyJwt = true;
+        else unprotected.push(String(rule.match ?? ''));
+        for (const ref of list(rule.services).map(record)) {
+          const service = services.find(
+            (s) => s.name === ref.name && s.namespace === String(ref.namespace ?? namespace),
+          );
+          if (service === undefined) continue;
+          const https = ref.scheme === 'https' || Number(ref.port) === 443;
+          for (const target of backends(service))
+            httpEdge(gateway.id, target, https, jwt || requiresJwt(target), `IngressRoute ${name}`);
+        }
       }
     }
+    const tokenOnly = unprotected.every((match) => /oauth\/token/.test(match));
+    const auth: AuthKind = !anyJwt
+      ? 'none'
+      : unprotected.length === 0
+        ? 'JWT'
+        : tokenOnly
+          ? 'JWT + token endpoint'
+          : 'JWT (some routes none)';
     nodes.set(client.id, client);
     addEdge(
       {
@@ -394,10 +416,10 @@ export function buildGraph(result: SynthResult): ArchGraph {
         to: gateway.id,
         protocol: secure ? 'HTTPS' : 'HTTP',
         tls: secure ? 'TLS' : 'none',
-        auth: routeJwt ? 'JWT' : 'none',
+        auth,
         metrics: false,
       },
-      `IngressRoute ${name}`,
+      `IngressRoute ${names.join(', ')}`,
     );
   }
   for (const service of services.filter((s) => s.type === 'LoadBalancer' || s.type === 'NodePort')) {
@@ -419,7 +441,7 @@ export function buildGraph(result: SynthResult): ArchGraph {
       name: 'prometheus',
       namespace,
       role: 'monitoring',
-      kind: 'Helm release (kube-prometheus-stack)',
+      kind: 'kube-prometheus-stack',
     };
     nodes.set(prometheus.id, prometheus);
     for (const monitor of monitors) {
