@@ -96,21 +96,21 @@ describe('default seed (77 users, 5944 transactions)', () => {
 });
 
 describe('seed at scale', () => {
-  it('loads 10k users and 200k transactions with COPY in seconds', async () => {
+  it('loads 10k users and 100k transactions with COPY in seconds', async () => {
     await db.sql`create database scale`;
     const sql = createSql(loadDbConfig({ ...db.pg.env, PGDATABASE: 'scale' }), { max: 1 });
     try {
       await migrate(sql);
       const started = performance.now();
-      expect(await seed(sql, { users: 10_000, transactions: 200_000, seed: 1 })).toEqual({
+      expect(await seed(sql, { users: 10_000, transactions: 100_000, seed: 1 })).toEqual({
         seeded: true,
         users: 10_000,
-        transactions: 200_000,
+        transactions: 100_000,
       });
       const seconds = (performance.now() - started) / 1000;
       expect(seconds).toBeLessThan(30);
       const [row] = await sql`select count(*)::int as n, max(user_id) as top from transactions`;
-      expect(row).toEqual({ n: 200_000, top: 10_000 });
+      expect(row).toEqual({ n: 100_000, top: 10_000 });
     } finally {
       await sql.end();
     }

@@ -1,6 +1,8 @@
 // Applies schema migrations and loads the deterministic seed; run by the `migrate` command, never by the API.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { TRANSACTION_FIELDS } from '../schemas/transactions.js';
+import { USER_FIELDS } from '../schemas/users.js';
 import { MIGRATIONS } from './schema.js';
 import type { Sql } from './client.js';
 import {
@@ -75,26 +77,9 @@ function* copyLines<T>(rows: Iterable<T>, columns: readonly (keyof T)[], batch =
   if (chunk.length > 0) yield `${chunk.join('\n')}\n`;
 }
 
-const USER_COLUMNS = [
-  'id',
-  'credit_card',
-  'currency',
-  'email',
-  'is_active',
-  'country',
-  'num_logins',
-  'password_hash',
-  'username',
-  'created_at',
-] as const satisfies readonly (keyof SeedUser)[];
-const TRANSACTION_COLUMNS = [
-  'id',
-  'amount',
-  'currency',
-  'description',
-  'timestamp',
-  'user_id',
-] as const satisfies readonly (keyof SeedTransaction)[];
+// The seed fills every column of the API's field lists, in the same order.
+const USER_COLUMNS = USER_FIELDS satisfies readonly (keyof SeedUser)[];
+const TRANSACTION_COLUMNS = TRANSACTION_FIELDS satisfies readonly (keyof SeedTransaction)[];
 
 function positiveCount(name: string, value: number, allowZero: boolean): number {
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
