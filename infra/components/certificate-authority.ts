@@ -143,6 +143,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         validityPeriodHours: CA_VALIDITY_HOURS,
         earlyRenewalHours: 30 * DAY,
         allowedUses: ['cert_signing', 'crl_signing', 'digital_signature'],
+        setSubjectKeyId: true,
         subject: { commonName: `secure-workshop ${stack} CA`, organization: 'secure-workshop' },
       },
       { parent: this },
@@ -217,7 +218,11 @@ export class CertificateAuthority extends pulumi.ComponentResource {
       {
         apiVersion: 'cert-manager.io/v1',
         kind: 'Certificate',
-        metadata: objectMeta(this.context, request.secretName, request.app, controls),
+        metadata: {
+          ...objectMeta(this.context, request.secretName, request.app, controls),
+          // Workloads that mount the Secret wait until cert-manager has issued it.
+          annotations: { ...controls.annotations(), 'pulumi.com/waitFor': 'condition=Ready' },
+        },
         spec: certificateSpec(request, clusterIssuerName(this.context.stack)),
       },
       { parent, provider: this.provider, dependsOn: [this.issuer] },

@@ -120,6 +120,8 @@ export interface JumpWireGatewayArgs {
   ca: CertificateAuthority;
   postgres: TlsPostgres;
   storageClassName?: string;
+  /** Resources JumpWire must start after (the migrate Job: it reads the schema at start-up). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class JumpWireGateway extends pulumi.ComponentResource {
@@ -282,7 +284,12 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     volumes.push(tmp.volume);
     mounts.push(tmp.mount);
 
-    const dependsOn: pulumi.Resource[] = [certificate, secrets, config];
+    const dependsOn: pulumi.Input<pulumi.Resource>[] = [
+      certificate,
+      secrets,
+      config,
+      ...(args.dependsOn ?? []),
+    ];
     if (hardened) {
       dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, JUMPWIRE_NAME, k8sOpts));
     }
