@@ -138,6 +138,11 @@ describe('EncryptedBackups under the mock runtime', () => {
     const pod = podOf(findObject(run.resources, 'CronJob', 'restore-check'));
     const [container] = pod.spec.containers;
     expect(container?.args).toEqual(['restore-check']);
+    // Its own name (own NetworkPolicy flow), and the backup component (the policies' backup role).
+    expect(pod.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'restore-check',
+      'app.kubernetes.io/component': 'backup',
+    });
     expect(container?.volumeMounts.find((m) => m.name === 'backups')?.readOnly).toBe(true);
     expect(container?.env.find((e) => e.name === 'RESTORE_SCRATCH_DATABASE')?.value).toBe('restore_check');
     expect(container?.env.find((e) => e.name === 'PGUSER')?.value).toBe('superuser');

@@ -134,10 +134,10 @@ export class EncryptedBackups extends pulumi.ComponentResource {
     checkEncryptedBackupsArgs(args);
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
     const annotations = new AppliedControls(args.controls).mark('encrypted-backups', 'db-tls').annotations();
-    const meta = (objectName: string, app = BACKUP_NAME) => ({
+    const meta = (objectName: string) => ({
       name: objectName,
       namespace: args.namespace,
-      labels: appLabels(app, args.stack),
+      labels: appLabels(BACKUP_NAME, args.stack),
       annotations,
     });
     const retention = args.retention ?? 7;
@@ -177,6 +177,12 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       childOpts,
     );
 
+    // Both jobs are parts of the backup workload: the component label says so to the policies.
+    const jobLabels = (command: string) => ({
+      ...appLabels(command, args.stack),
+      ...selectorLabels(command),
+      'app.kubernetes.io/component': BACKUP_NAME,
+    });
     const cronJob = (
       part: string,
       command: 'backup' | 'restore-check',
@@ -186,7 +192,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       new k8s.batch.v1.CronJob(
         `${name}-${part}`,
         {
-          metadata: meta(command, command),
+          metadata: { ...meta(command), labels: jobLabels(command) },
           spec: {
             schedule,
             concurrencyPolicy: 'Forbid',
@@ -198,10 +204,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
                 backoffLimit: 1,
                 activeDeadlineSeconds: 3600,
                 template: {
-                  metadata: {
-                    labels: { ...appLabels(command, args.stack), ...selectorLabels(command) },
-                    annotations,
-                  },
+                  metadata: { labels: jobLabels(command), annotations },
                   spec: backupPodSpec({
                     command,
                     image: args.image,

@@ -66,7 +66,11 @@ describe('ObservabilityStack under the mock runtime', () => {
     };
     expect(loki.deploymentMode).toBe('SingleBinary');
     expect(loki.loki.storage.type).toBe('filesystem');
-    expect(findObject(run.resources, 'Namespace', 'monitoring')).toBeDefined();
+    const monitoring = findObject(run.resources, 'Namespace', 'monitoring');
+    expect(metadata(monitoring).labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(metadata(monitoring).annotations['secure-workshop.dev/waive-namespace-pod-security']).toMatch(
+      /third-party charts/,
+    );
     const grafana = findObject(run.resources, 'Secret', 'grafana-admin');
     // The whole stringData is secret (the password is), so nothing readable reaches a rendering.
     expect(JSON.stringify(grafana?.redactedInputs)).not.toMatch(/admin-password":"[A-Za-z0-9]{32}/);

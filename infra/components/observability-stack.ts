@@ -22,6 +22,8 @@ import { lokiRuleGroups, prometheusRuleGroups, type RuleScope } from './observab
 
 export const JUMPWIRE_METRICS_PORT = 9568;
 export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
+export const MONITORING_PSS_WAIVER =
+  'third-party charts (kube-prometheus-stack, Loki, Alloy) do not all set seccomp and drop ALL in every container: enforced at baseline, restricted is warned and audited';
 
 export interface ObservabilityStackArgs {
   namespace: string;
@@ -140,8 +142,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
               // The charts' node-level parts are off; baseline is what the rest needs (restricted warns).
               'pod-security.kubernetes.io/enforce': 'baseline',
               'pod-security.kubernetes.io/warn': 'restricted',
+              'pod-security.kubernetes.io/audit': 'restricted',
             },
-            annotations: annotations(),
+            annotations: {
+              ...annotations(),
+              'secure-workshop.dev/waive-namespace-pod-security': MONITORING_PSS_WAIVER,
+            },
           },
         },
         childOpts,

@@ -43,6 +43,18 @@ export function gatewayHost(stack: string): string {
   return `api.${stack}.workshop.test`;
 }
 
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((settle, fail) => {
+    resolve = settle;
+    reject = fail;
+  });
+  // Only the firewall awaits it; without one nothing does, and that must not be an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 /** The controls that need the workshop CA (and so cert-manager). */
 export function caControls(controls: ControlSet): ControlId[] {
   return (['tls-in-transit', 'db-tls', 'mtls-internal'] as const).filter((id) => controls.has(id));
@@ -194,6 +206,9 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
   });
 
   const migrateDatabase = postgres.clientFor('owner', '/etc/migrate/db-ca');
+  // JumpWire starts after the migration (it reads the schema), the API after JumpWire: the migrate
+  // Job is created with the API, so JumpWire depends on it through a promise settled right after.
+  const migrateJob = deferred<pulumi.Resource>();
   const jumpwire =
     controls.has('db-firewall') && ca
       ? new JumpWireGateway('jumpwire', {
@@ -203,21 +218,29 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
           psqlImage: settings.images.postgres,
           ca,
           postgres,
+          dependsOn: [migrateJob.promise],
           ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
         })
       : undefined;
-  const api = new SecureApi('api', {
-    context,
-    provider,
-    image: settings.images.api,
-    database: jumpwire
-      ? jumpwire.clientForApi('/etc/api/db-ca')
-      : postgres.clientFor('app', '/etc/api/db-ca'),
-    migrateDatabase,
-    ...(ca ? { ca } : {}),
-    ...(jumpwire ? { dependsOn: [jumpwire.deployment] } : {}),
-    migrateDependsOn: [postgres.statefulSet],
-  });
+  let api: SecureApi;
+  try {
+    api = new SecureApi('api', {
+      context,
+      provider,
+      image: settings.images.api,
+      database: jumpwire
+        ? jumpwire.clientForApi('/etc/api/db-ca')
+        : postgres.clientFor('app', '/etc/api/db-ca'),
+      migrateDatabase,
+      ...(ca ? { ca } : {}),
+      ...(jumpwire ? { dependsOn: [jumpwire.deployment] } : {}),
+      migrateDependsOn: [postgres.statefulSet],
+    });
+  } catch (error) {
+    migrateJob.reject(error);
+    throw error;
+  }
+  migrateJob.resolve(api.migrateJob);
   jumpwire?.addSmokeTest([api.migrateJob]);
 
   const reconciler = new ReconcilerJob('reconciler', {
