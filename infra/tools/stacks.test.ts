@@ -130,6 +130,12 @@ describe('diff', () => {
 });
 
 describe('check', () => {
+  it('end passes every mandatory policy', async () => {
+    const report = await checkStack(end, await loadPolicyRunner());
+    expect(formatCheck(report)).toBe('Stack end: no policy violations.\n');
+    expect(report.mandatory).toBe(0);
+  });
+
   it('start fails mandatory policies in A01, A02, A04, A05 and A09, each naming its control', async () => {
     const report = await checkStack(start, await loadPolicyRunner());
     expect(report.mandatory).toBeGreaterThan(0);

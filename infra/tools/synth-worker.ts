@@ -3,12 +3,21 @@ import type { SynthOptions } from './synth';
 import { synthesizeInProcess } from './synth-runtime';
 
 // One synthesis per process: started by synthesize() with its options in the environment, answers over IPC.
+/** One line: the first, joined with the next when the first only announces it ("failed with 1 error:"). */
+function oneLine(message: string): string {
+  const [first = '', ...rest] = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return first.endsWith(':') && rest[0] !== undefined ? `${first} ${rest[0]}` : first;
+}
+
 function fail(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   process.send?.(
     {
       ok: false,
-      error: message.split('\n')[0],
+      error: oneLine(message),
       usage:
         error instanceof UsageError ||
         (error instanceof Error && /Controls|Settings|Config/.test(error.name)),
