@@ -75,6 +75,21 @@ export function metadataOf(props: PropertyBag): ObjectMeta {
   };
 }
 
+/** The object of a type with this name in this namespace (namespaces: the name alone). */
+export function findObject<T extends { type: string; props: PropertyBag }>(
+  resources: readonly T[],
+  type: string,
+  name: string | undefined,
+  namespace?: string,
+): T | undefined {
+  if (name === undefined) return undefined;
+  return resources.find((r) => {
+    if (r.type !== type) return false;
+    const meta = metadataOf(r.props);
+    return meta.name === name && (namespace === undefined || meta.namespace === namespace);
+  });
+}
+
 export type ContainerKind = 'containers' | 'initContainers' | 'ephemeralContainers';
 
 export interface ContainerRef {

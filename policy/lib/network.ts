@@ -1,5 +1,5 @@
 import type { PolicyResource } from '@pulumi/policy';
-import { isEmptySelector, k8sTypes, metadataOf, selectorMatches } from './k8s';
+import { findObject, isEmptySelector, k8sTypes, metadataOf, selectorMatches } from './k8s';
 import { asArray, asRecord, asRecords, asString, type PropertyBag } from './values';
 
 export interface NetworkPolicyView {
@@ -59,9 +59,7 @@ export function namespaceLabels(
   resources: readonly PolicyResource[],
   namespace: string,
 ): Record<string, string> {
-  const declared = resources.find(
-    (r) => r.type === k8sTypes.namespace && metadataOf(r.props).name === namespace,
-  );
+  const declared = findObject(resources, k8sTypes.namespace, namespace);
   return {
     ...(declared ? metadataOf(declared.props).labels : {}),
     'kubernetes.io/metadata.name': namespace,

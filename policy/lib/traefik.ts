@@ -1,5 +1,5 @@
 import type { PolicyResource } from '@pulumi/policy';
-import { k8sTypes, metadataOf } from './k8s';
+import { findObject, k8sTypes } from './k8s';
 import { asRecord, asRecords, asString, at, type PropertyBag } from './values';
 
 export interface MiddlewareView {
@@ -21,11 +21,7 @@ export function resolveMiddlewares(
     const name = asString(ref.name) ?? '';
     const refNamespace = asString(ref.namespace) ?? namespace;
     const key = `${refNamespace}/${name}`;
-    const found = resources.find((r) => {
-      if (r.type !== k8sTypes.middleware) return false;
-      const meta = metadataOf(r.props);
-      return meta.name === name && meta.namespace === refNamespace;
-    });
+    const found = findObject(resources, k8sTypes.middleware, name, refNamespace);
     if (!found) {
       missing.push(key);
       continue;

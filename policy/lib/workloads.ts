@@ -1,4 +1,13 @@
-import { containersOf, metadataOf, podLabelsOf, podSpecOf, type ContainerRef, type ObjectMeta } from './k8s';
+import {
+  containersOf,
+  envOf,
+  metadataOf,
+  podLabelsOf,
+  podSpecOf,
+  type ContainerRef,
+  type EnvEntry,
+  type ObjectMeta,
+} from './k8s';
 import { workloadRole, type WorkloadRole } from './roles';
 import type { PropertyBag } from './values';
 
@@ -45,6 +54,24 @@ export function workloadOf(resource: ResourceLike): Workload | undefined {
     containers: containersOf(podSpec),
     label: describe(resource),
   };
+}
+
+export interface RoleContainer {
+  /** `Deployment ns/api container "api"`, for messages. */
+  where: string;
+  env: Map<string, EnvEntry>;
+}
+
+/** The main containers of a resource that is a workload with this role (none otherwise). */
+export function roleContainers(resource: ResourceLike, role: WorkloadRole): RoleContainer[] {
+  const workload = workloadOf(resource);
+  if (workload?.role !== role) return [];
+  return workload.containers
+    .filter((container) => container.kind === 'containers')
+    .map((container) => ({
+      where: `${workload.label} container "${container.name}"`,
+      env: envOf(container.spec),
+    }));
 }
 
 export function workloadsOf(resources: readonly ResourceLike[]): Workload[] {

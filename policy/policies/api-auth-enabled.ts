@@ -1,6 +1,5 @@
 import { defineResourcePolicy } from '../lib/define';
-import { envOf } from '../lib/k8s';
-import { workloadOf } from '../lib/workloads';
+import { roleContainers } from '../lib/workloads';
 
 export const apiAuthEnabled = defineResourcePolicy({
   name: 'api-auth-enabled',
@@ -9,13 +8,9 @@ export const apiAuthEnabled = defineResourcePolicy({
   control: 'authn-jwt',
   remediation: 'Remove AUTH_MODE=none and give the API its JWT verification key (JWT_PUBLIC_KEY_FILE).',
   validateResource: (args, reportViolation) => {
-    const workload = workloadOf(args);
-    if (workload?.role !== 'api') return;
-    for (const { kind, name, spec } of workload.containers) {
-      if (kind !== 'containers') continue;
-      const mode = envOf(spec).get('AUTH_MODE')?.value?.trim().toLowerCase();
-      if (mode === 'none')
-        reportViolation(`${workload.label} container "${name}": AUTH_MODE=none turns authentication off`);
+    for (const { where, env } of roleContainers(args, 'api')) {
+      const mode = env.get('AUTH_MODE')?.value?.trim().toLowerCase();
+      if (mode === 'none') reportViolation(`${where}: AUTH_MODE=none turns authentication off`);
     }
   },
 });

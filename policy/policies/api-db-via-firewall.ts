@@ -1,5 +1,5 @@
 import { defineStackPolicy } from '../lib/define';
-import { envOf, k8sTypes, metadataOf, serviceSelects } from '../lib/k8s';
+import { envOf, findObject, k8sTypes, serviceSelects } from '../lib/k8s';
 import { namedRole } from '../lib/roles';
 import { workloadsOf } from '../lib/workloads';
 
@@ -27,10 +27,7 @@ export const apiDbViaFirewall = defineStackPolicy({
           continue;
         }
         const [serviceName, serviceNamespace = api.meta.namespace] = host.split('.');
-        const service = services.find((r) => {
-          const meta = metadataOf(r.props);
-          return meta.name === serviceName && meta.namespace === serviceNamespace;
-        });
+        const service = findObject(services, k8sTypes.service, serviceName, serviceNamespace);
         const roles = service
           ? [
               namedRole(service.props),

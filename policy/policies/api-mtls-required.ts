@@ -1,6 +1,5 @@
 import { defineResourcePolicy } from '../lib/define';
-import { envOf } from '../lib/k8s';
-import { workloadOf } from '../lib/workloads';
+import { roleContainers } from '../lib/workloads';
 
 export const apiMtlsRequired = defineResourcePolicy({
   name: 'api-mtls-required',
@@ -9,13 +8,9 @@ export const apiMtlsRequired = defineResourcePolicy({
   control: 'mtls-internal',
   remediation: 'Set TLS_CLIENT_AUTH=require and give every internal caller a client certificate from the CA.',
   validateResource: (args, reportViolation) => {
-    const workload = workloadOf(args);
-    if (workload?.role !== 'api') return;
-    for (const { kind, name, spec } of workload.containers) {
-      if (kind !== 'containers') continue;
-      if (envOf(spec).get('TLS_CLIENT_AUTH')?.value !== 'require') {
-        reportViolation(`${workload.label} container "${name}": TLS_CLIENT_AUTH is not "require"`);
-      }
+    for (const { where, env } of roleContainers(args, 'api')) {
+      if (env.get('TLS_CLIENT_AUTH')?.value !== 'require')
+        reportViolation(`${where}: TLS_CLIENT_AUTH is not "require"`);
     }
   },
 });

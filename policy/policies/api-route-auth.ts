@@ -1,6 +1,6 @@
 import type { PolicyResource } from '@pulumi/policy';
 import { defineStackPolicy } from '../lib/define';
-import { k8sTypes, metadataOf, serviceSelects } from '../lib/k8s';
+import { findObject, k8sTypes, metadataOf, serviceSelects } from '../lib/k8s';
 import { namedRole } from '../lib/roles';
 import { pluginConfig, resolveMiddlewares } from '../lib/traefik';
 import { asArray, asRecords, asString, at, isTrue, type PropertyBag } from '../lib/values';
@@ -87,11 +87,8 @@ export const apiRouteAuth = defineStackPolicy({
     }
     for (const service of services) {
       if (!routed.has(service)) {
-        const urn = args.resources.find(
-          (r) =>
-            r.type === k8sTypes.service &&
-            `${metadataOf(r.props).namespace}/${metadataOf(r.props).name}` === service,
-        )?.urn;
+        const [namespace, name] = service.split('/');
+        const urn = findObject(args.resources, k8sTypes.service, name, namespace)?.urn;
         reportViolation(`Service ${service} is not published through a gateway IngressRoute`, urn);
       }
     }

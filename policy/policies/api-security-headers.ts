@@ -1,6 +1,5 @@
 import { defineResourcePolicy } from '../lib/define';
-import { envOf } from '../lib/k8s';
-import { workloadOf } from '../lib/workloads';
+import { roleContainers } from '../lib/workloads';
 
 export const apiSecurityHeaders = defineResourcePolicy({
   name: 'api-security-headers',
@@ -9,12 +8,9 @@ export const apiSecurityHeaders = defineResourcePolicy({
   control: 'security-headers',
   remediation: 'Remove SECURITY_HEADERS=off from the API environment.',
   validateResource: (args, reportViolation) => {
-    const workload = workloadOf(args);
-    if (workload?.role !== 'api') return;
-    for (const { kind, name, spec } of workload.containers) {
-      if (kind !== 'containers') continue;
-      if (envOf(spec).get('SECURITY_HEADERS')?.value?.trim().toLowerCase() === 'off') {
-        reportViolation(`${workload.label} container "${name}": SECURITY_HEADERS=off`);
+    for (const { where, env } of roleContainers(args, 'api')) {
+      if (env.get('SECURITY_HEADERS')?.value?.trim().toLowerCase() === 'off') {
+        reportViolation(`${where}: SECURITY_HEADERS=off`);
       }
     }
   },

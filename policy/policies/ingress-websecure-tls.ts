@@ -1,5 +1,5 @@
 import { defineStackPolicy } from '../lib/define';
-import { k8sTypes, metadataOf } from '../lib/k8s';
+import { findObject, k8sTypes, metadataOf } from '../lib/k8s';
 import { resolveMiddlewares } from '../lib/traefik';
 import { asArray, asRecord, asRecords, asString, at } from '../lib/values';
 
@@ -14,12 +14,6 @@ export const ingressWebsecureTls = defineStackPolicy({
   remediation:
     'Set entryPoints: [websecure], tls.secretName from the ingress Certificate and tls.options naming a TLSOption with minVersion VersionTLS12.',
   validateStack: (args, reportViolation) => {
-    const tlsOptions = args.resources.filter((r) => r.type === k8sTypes.tlsOption);
-    const findOption = (name: string, namespace: string) =>
-      tlsOptions.find((r) => {
-        const meta = metadataOf(r.props);
-        return meta.name === name && meta.namespace === namespace;
-      });
     for (const route of args.resources.filter((r) => r.type === k8sTypes.ingressRoute)) {
       const meta = metadataOf(route.props);
       const label = `IngressRoute ${meta.namespace}/${meta.name ?? route.name}`;
@@ -50,7 +44,7 @@ export const ingressWebsecureTls = defineStackPolicy({
       }
       const optionName = asString(at(tls, 'options', 'name'));
       const optionNamespace = asString(at(tls, 'options', 'namespace')) ?? meta.namespace;
-      const option = optionName ? findOption(optionName, optionNamespace) : undefined;
+      const option = findObject(args.resources, k8sTypes.tlsOption, optionName, optionNamespace);
       if (!option) {
         reportViolation(
           `${label}: tls.options ${optionName ? `"${optionNamespace}/${optionName}" is not declared` : 'is missing'}; Traefik would fall back to its defaults`,

@@ -1,5 +1,5 @@
 import { defineStackPolicy } from '../lib/define';
-import { k8sTypes, metadataOf } from '../lib/k8s';
+import { findObject, k8sTypes } from '../lib/k8s';
 import { deniesAll, networkPoliciesOf } from '../lib/network';
 import { workloadsOf } from '../lib/workloads';
 
@@ -19,9 +19,7 @@ export const networkDefaultDeny = defineStackPolicy({
         (direction) => !inNamespace.some((policy) => deniesAll(policy, direction)),
       );
       if (missing.length === 0) continue;
-      const declared = args.resources.find(
-        (r) => r.type === k8sTypes.namespace && metadataOf(r.props).name === namespace,
-      );
+      const declared = findObject(args.resources, k8sTypes.namespace, namespace);
       reportViolation(
         `namespace ${namespace} has workloads but no default-deny NetworkPolicy for ${missing.join(' and ')}`,
         declared?.urn,

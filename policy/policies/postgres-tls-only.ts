@@ -1,6 +1,6 @@
 import type { PolicyResource } from '@pulumi/policy';
 import { defineStackPolicy } from '../lib/define';
-import { envOf, filesOf, k8sTypes, metadataOf } from '../lib/k8s';
+import { envOf, filesOf, findObject, k8sTypes } from '../lib/k8s';
 import { hbaProblems, isOn, parseConf, parseServerArgs } from '../lib/postgres-config';
 import { asArray, asRecords, asString, at } from '../lib/values';
 import { workloadsOf, type Workload } from '../lib/workloads';
@@ -19,11 +19,7 @@ function mountedFiles(resources: readonly PolicyResource[], workload: Workload):
     }
   }
   return sources.flatMap(({ type, name }) => {
-    const found = resources.find((r) => {
-      if (r.type !== type || !name) return false;
-      const meta = metadataOf(r.props);
-      return meta.name === name && meta.namespace === workload.meta.namespace;
-    });
+    const found = findObject(resources, type, name, workload.meta.namespace);
     return found ? Object.entries(filesOf(type, found.props)) : [];
   });
 }

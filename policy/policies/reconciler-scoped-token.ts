@@ -1,6 +1,6 @@
 import { defineResourcePolicy } from '../lib/define';
-import { envOf, isSet } from '../lib/k8s';
-import { workloadOf } from '../lib/workloads';
+import { isSet } from '../lib/k8s';
+import { roleContainers } from '../lib/workloads';
 
 const credentialVariables = ['OAUTH_TOKEN_URL', 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET_FILE'];
 
@@ -13,12 +13,7 @@ export const reconcilerScopedToken = defineResourcePolicy({
   remediation:
     'Give the reconciler OAUTH_TOKEN_URL, OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET_FILE, and only read:user read:transaction.',
   validateResource: (args, reportViolation) => {
-    const workload = workloadOf(args);
-    if (workload?.role !== 'reconciler') return;
-    for (const { kind, name, spec } of workload.containers) {
-      if (kind !== 'containers') continue;
-      const env = envOf(spec);
-      const where = `${workload.label} container "${name}"`;
+    for (const { where, env } of roleContainers(args, 'reconciler')) {
       const missing = credentialVariables.filter((variable) => !isSet(env.get(variable)));
       if (missing.length > 0)
         reportViolation(`${where}: no client credentials (${missing.join(', ')} unset)`);
