@@ -17,9 +17,6 @@ import {
 } from '../testing/stack-queries';
 import { CONTROL_IDS, type ControlId, requirementsOf, withRequirements } from './controls';
 
-/** Controls whose objects come from the edge/watchtower components (issue 5) wired in separately. */
-const EFFECTS_OUTSIDE_CORE: readonly ControlId[] = ['api-gateway', 'encrypted-backups'];
-
 interface Pair {
   before: ProgramRun;
   after: ProgramRun;
@@ -37,7 +34,7 @@ async function pairFor(id: ControlId): Promise<Pair> {
   return pair;
 }
 
-describe.each(CONTROL_IDS.filter((id) => !EFFECTS_OUTSIDE_CORE.includes(id)))('control %s', (id) => {
+describe.each(CONTROL_IDS)('control %s', (id) => {
   it('adds or changes Kubernetes objects, each annotated with it, and warns about nothing', async () => {
     const { before, after } = await pairFor(id);
     const diff = diffKubernetesObjects(before, after);
