@@ -1,5 +1,6 @@
 // The API as a Fastify plugin: error handling, headers, OpenAPI, auth, probes, token endpoint and resources.
 import type { FastifyInstance } from 'fastify';
+import { auditPlugin } from './audit.js';
 import type { ApiConfig } from './config.js';
 import type { ApiMetrics } from './metrics.js';
 import auth from './plugins/auth.js';
@@ -23,6 +24,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   const { config, repositories, metrics } = options;
   fastify.setValidatorCompiler(createValidatorCompiler());
   await fastify.register(errors);
+  await fastify.register(auditPlugin);
   if (config.securityHeaders) await fastify.register(securityHeaders);
   const tokenIssuer = config.auth.mode === 'jwt' ? config.auth.tokenIssuer : undefined;
   await fastify.register(openapi, { tokenEndpoint: tokenIssuer !== undefined });

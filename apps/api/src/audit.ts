@@ -1,5 +1,12 @@
 // Audit log lines: one per auth decision and per write. Field names live here so alert rules can cite them.
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auditLog: FastifyBaseLogger;
+  }
+}
 
 export const AUDIT_FIELDS = {
   marker: 'audit',
@@ -33,7 +40,7 @@ export interface AuditEvent {
   reason?: string;
 }
 
-/** Writes one audit line; uses the root logger so `reqId` is not duplicated by the request's child logger. */
+/** Writes one audit line; not the request's child logger, which would add a second `reqId`. */
 export function writeAudit(log: FastifyBaseLogger, event: AuditEvent): void {
   log.info(
     {
@@ -58,5 +65,13 @@ export function auditRequest(
   request: FastifyRequest,
   event: Omit<AuditEvent, 'actor' | 'reqId'> & { actor?: string },
 ): void {
-  writeAudit(request.server.log, { actor: actorOf(request), reqId: request.id, ...event });
+  writeAudit(request.server.auditLog, { actor: actorOf(request), reqId: request.id, ...event });
 }
+
+// Audit lines are kept at any LOG_LEVEL up to warn: only "silent" (or fatal/error) turns them off.
+async function auditLogger(fastify: FastifyInstance): Promise<void> {
+  const quiet = ['silent', 'fatal', 'error'].includes(fastify.log.level);
+  fastify.decorate('auditLog', quiet ? fastify.log : fastify.log.child({}, { level: 'info' }));
+}
+
+export const auditPlugin = fp(auditLogger, { name: 'audit' });

@@ -3,9 +3,12 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test-support/postgres.js';
 import { BODY_LIMIT_BYTES, startApi, type StartedApi } from '../src/start.js';
+import { AUDIT_FIELDS } from '../src/audit.js';
 import {
   LogCapture,
+  claims,
   createAuthFixture,
+  forgeJwt,
   fetchToken,
   jsonRequest,
   request,
@@ -19,13 +22,11 @@ let db: Database;
 let auth: AuthFixture;
 let api: StartedApi;
 let token: string;
+const logs = new LogCapture();
 
 beforeAll(async () => {
   [db, auth] = await Promise.all([startDatabase(), createAuthFixture()]);
-  api = await startApi(
-    { ...db.pg.env, ...auth.env, PORT: '0', LOG_LEVEL: 'warn' },
-    { logStream: new LogCapture() },
-  );
+  api = await startApi({ ...db.pg.env, ...auth.env, PORT: '0', LOG_LEVEL: 'warn' }, { logStream: logs });
   token = (await fetchToken(api.url, auth.clients.admin!)).json<{ access_token: string }>().access_token;
 });
 
@@ -400,6 +401,38 @@ describe('writes', () => {
   });
 });
 
+describe('audit trail', () => {
+  it('writes one audit line per write, even at LOG_LEVEL=warn, with the fields from audit.ts', async () => {
+    const created = (await send('POST', '/users', newUser)).json<{ id: number }>();
+    await send('PUT', `/users/${created.id}`, { num_logins: 1 });
+    await request(`${api.url}/users/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const [owner] = await db.sql`select user_id from transactions limit 1`;
+    await request(`${api.url}/users/${owner?.user_id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const audits = logs.records().filter((line) => line[AUDIT_FIELDS.marker] === true);
+    const about = (target: string) => audits.filter((line) => line[AUDIT_FIELDS.target] === target);
+    expect(about(`user:${created.id}`).map((line) => [line.action, line.outcome])).toEqual([
+      ['create', 'success'],
+      ['update', 'success'],
+      ['delete', 'success'],
+    ]);
+    expect(about(`user:${owner?.user_id}`)).toContainEqual(
+      expect.objectContaining({
+        action: 'delete',
+        outcome: 'failure',
+        actor: 'admin',
+        reason: 'database 23503',
+      }),
+    );
+    for (const line of audits) expect(typeof line[AUDIT_FIELDS.reqId]).toBe('string');
+  });
+});
+
 describe('behind the database firewall', () => {
   it('serves users whose password_hash is null and whose credit_card is jumpwire ciphertext', async () => {
     const ciphertext =
@@ -482,6 +515,14 @@ describe('other instances on the same database', () => {
     try {
       expect((await request(`${broken.metricsUrl}/readyz`)).status).toBe(503);
       expect((await request(`${broken.metricsUrl}/healthz`)).status).toBe(200);
+      const jwt = forgeJwt(claims({}, auth), { alg: 'ES256', privateKey: auth.privateKey });
+      const res = await request(`${broken.url}/users`, { headers: { authorization: `Bearer ${jwt}` } });
+      expect(res.status).toBe(503);
+      expect(res.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'service temporarily unavailable',
+      });
     } finally {
       await broken.close();
     }

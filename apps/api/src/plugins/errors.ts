@@ -31,6 +31,19 @@ const PG_CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
   '22P05': { status: 400, message: 'a value has characters that cannot be stored' },
 };
 
+// The database is down or unreachable: the request may succeed later.
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
 export function errorBody(statusCode: number, message: string) {
   return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message };
 }
@@ -41,6 +54,10 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
     if (pg) {
       request.log.info({ pgCode: error.code }, 'database refused the request');
       return reply.code(pg.status).send(errorBody(pg.status, pg.message));
+    }
+    if (error.code && !error.statusCode && UNAVAILABLE.has(error.code)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return reply.code(503).send(errorBody(503, 'service temporarily unavailable'));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -79,9 +79,10 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
     try {
       const result = await work();
       const outcome = result === undefined ? AUDIT_OUTCOMES.failure : AUDIT_OUTCOMES.success;
+      const createdId = (result as { id?: unknown } | undefined)?.id;
       auditRequest(request, {
         action,
-        target,
+        target: typeof createdId === 'number' ? `${noun}:${createdId}` : target,
         outcome,
         ...(result === undefined ? { reason: 'not found' } : {}),
       });
@@ -161,7 +162,9 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
     async (request, reply) => {
       const write = spec.toWrite(request.body as Create);
       if (typeof write === 'string') return badRequest(reply, write);
-      const created = await audited(request, AUDIT_ACTIONS.create, noun, () => repository.create(write));
+      const created = await audited(request, AUDIT_ACTIONS.create, `${noun}:new`, () =>
+        repository.create(write),
+      );
       const id = (created as { id?: number } | undefined)?.id;
       return reply
         .code(201)
