@@ -30,6 +30,7 @@ export const k8sTypes = {
   ingressRoute: 'kubernetes:traefik.io/v1alpha1:IngressRoute',
   middleware: 'kubernetes:traefik.io/v1alpha1:Middleware',
   tlsOption: 'kubernetes:traefik.io/v1alpha1:TLSOption',
+  serversTransport: 'kubernetes:traefik.io/v1alpha1:ServersTransport',
   certificate: 'kubernetes:cert-manager.io/v1:Certificate',
   serviceMonitor: 'kubernetes:monitoring.coreos.com/v1:ServiceMonitor',
   prometheusRule: 'kubernetes:monitoring.coreos.com/v1:PrometheusRule',

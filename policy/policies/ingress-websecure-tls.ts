@@ -1,18 +1,18 @@
 import { defineStackPolicy } from '../lib/define';
 import { findObject, k8sTypes, metadataOf } from '../lib/k8s';
 import { resolveMiddlewares } from '../lib/traefik';
-import { asArray, asRecord, asRecords, asString, at } from '../lib/values';
+import { asArray, asRecord, asRecords, asString, at, isTrue } from '../lib/values';
 
 const modernVersions = ['VersionTLS12', 'VersionTLS13'];
 
 export const ingressWebsecureTls = defineStackPolicy({
   name: 'ingress-websecure-tls',
   description:
-    'Ingress routes listen on websecure only, terminate TLS, and use a TLSOption with minVersion TLS 1.2 or newer.',
+    'Ingress routes listen on websecure only, terminate TLS with a TLSOption of minVersion TLS 1.2+, and verify upstreams against our CA.',
   owaspCategory: 'A02',
   control: 'api-gateway',
   remediation:
-    'Set entryPoints: [websecure], tls.secretName from the ingress Certificate and tls.options naming a TLSOption with minVersion VersionTLS12.',
+    'Set entryPoints: [websecure], tls.secretName from the ingress Certificate, tls.options naming a TLSOption with minVersion VersionTLS12, and a ServersTransport with rootCAsSecrets.',
   validateStack: (args, reportViolation) => {
     for (const route of args.resources.filter((r) => r.type === k8sTypes.ingressRoute)) {
       const meta = metadataOf(route.props);
@@ -57,6 +57,21 @@ export const ingressWebsecureTls = defineStackPolicy({
         reportViolation(
           `${label}: TLSOption ${optionName} has minVersion ${minVersion ?? 'unset'}, expected TLS 1.2+`,
           route.urn,
+        );
+      }
+    }
+    for (const transport of args.resources.filter((r) => r.type === k8sTypes.serversTransport)) {
+      const meta = metadataOf(transport.props);
+      const label = `ServersTransport ${meta.namespace}/${meta.name ?? transport.name}`;
+      if (isTrue(at(transport.props, 'spec', 'insecureSkipVerify'))) {
+        reportViolation(
+          `${label}: insecureSkipVerify lets the gateway talk to any upstream certificate`,
+          transport.urn,
+        );
+      } else if (asArray(at(transport.props, 'spec', 'rootCAsSecrets')).length === 0) {
+        reportViolation(
+          `${label}: no rootCAsSecrets, so upstreams are not checked against our CA`,
+          transport.urn,
         );
       }
     }

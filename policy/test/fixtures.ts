@@ -300,6 +300,14 @@ function hardenedStack(): PolicyInputResource[] {
       metadata: meta('tls-modern'),
       spec: { minVersion: 'VersionTLS12', sniStrict: true },
     }),
+    resource('kubernetes:traefik.io/v1alpha1:ServersTransport', 'api-transport', {
+      metadata: meta('api-transport'),
+      spec: {
+        serverName: `api.${namespace}.svc`,
+        insecureSkipVerify: false,
+        rootCAsSecrets: ['workshop-ca'],
+      },
+    }),
     resource('kubernetes:traefik.io/v1alpha1:IngressRoute', 'api-route', {
       metadata: meta('api'),
       spec: {

@@ -381,10 +381,34 @@ const badCases: BadCase[] = [
     message: /no tls section/,
   },
   {
+    policy: 'ingress-websecure-tls',
+    what: 'a ServersTransport that skips verification',
+    mutate: (s) => void (spec(s, 'api-transport').insecureSkipVerify = true),
+    message: /insecureSkipVerify/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'a ServersTransport without our CA',
+    mutate: (s) => void delete spec(s, 'api-transport').rootCAsSecrets,
+    message: /no rootCAsSecrets/,
+  },
+  {
     policy: 'encrypted-backups',
     what: 'no backup CronJob',
     mutate: (s) => void s.splice(s.indexOf(byName(s, 'backup')), 1),
     message: /holds data but no backup CronJob exists/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'a ServersTransport that skips verification',
+    mutate: (s) => void (spec(s, 'api-transport').insecureSkipVerify = true),
+    message: /insecureSkipVerify/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'a ServersTransport without our CA',
+    mutate: (s) => void delete spec(s, 'api-transport').rootCAsSecrets,
+    message: /no rootCAsSecrets/,
   },
   {
     policy: 'encrypted-backups',
