@@ -55,6 +55,17 @@ function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(e
   return { promise, resolve, reject };
 }
 
+/**
+ * Components that take the namespace as a plain name would otherwise race its creation: every
+ * Kubernetes object below them waits for the Namespace (transformations reach all children).
+ */
+export function afterNamespace(namespace: pulumi.Resource): pulumi.ResourceTransformation {
+  return (args) =>
+    args.type.startsWith('kubernetes:') && args.type !== 'kubernetes:core/v1:Namespace'
+      ? { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: [namespace] }) }
+      : undefined;
+}
+
 /** The controls that need the workshop CA (and so cert-manager). */
 export function caControls(controls: ControlSet): ControlId[] {
   return (['tls-in-transit', 'db-tls', 'mtls-internal'] as const).filter((id) => controls.has(id));
@@ -252,45 +263,58 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
   });
 
   const crdDependencies = ca?.certManager ? [ca.certManager] : [];
+  const componentOpts: pulumi.ComponentResourceOptions = { transformations: [afterNamespace(namespace)] };
   const gateway =
     controls.has('api-gateway') && ca && api.jwtPublicKeyPem
-      ? new TraefikGateway('gateway', {
+      ? new TraefikGateway(
+          'gateway',
+          {
+            namespace: settings.namespace,
+            stack: settings.stack,
+            controls,
+            provider,
+            host: gatewayHost(settings.stack),
+            jwtPublicKeyPem: api.jwtPublicKeyPem,
+            jwtAudience: api.jwtAudience,
+            certificates: ca,
+            apiService: { name: API_NAME, port: api.shape.servicePort },
+            installClusterAddons: settings.installClusterAddons,
+            crdDependencies,
+          },
+          componentOpts,
+        )
+      : undefined;
+  const observability = controls.has('observability')
+    ? new ObservabilityStack(
+        'observability',
+        {
           namespace: settings.namespace,
           stack: settings.stack,
           controls,
           provider,
-          host: gatewayHost(settings.stack),
-          jwtPublicKeyPem: api.jwtPublicKeyPem,
-          jwtAudience: api.jwtAudience,
-          certificates: ca,
-          apiService: { name: API_NAME, port: api.shape.servicePort },
           installClusterAddons: settings.installClusterAddons,
           crdDependencies,
-        })
-      : undefined;
-  const observability = controls.has('observability')
-    ? new ObservabilityStack('observability', {
-        namespace: settings.namespace,
-        stack: settings.stack,
-        controls,
-        provider,
-        installClusterAddons: settings.installClusterAddons,
-        crdDependencies,
-      })
+        },
+        componentOpts,
+      )
     : undefined;
   const backups =
     controls.has('encrypted-backups') && postgres.tls
-      ? new EncryptedBackups('backups', {
-          namespace: settings.namespace,
-          stack: settings.stack,
-          controls,
-          provider,
-          image: settings.images.backup,
-          backupClient: postgres.clientFor('owner', BACKUP_CA_DIR),
-          // Only the restore check creates (and drops) its scratch database.
-          restoreClient: postgres.clientFor('superuser', BACKUP_CA_DIR),
-          ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
-        })
+      ? new EncryptedBackups(
+          'backups',
+          {
+            namespace: settings.namespace,
+            stack: settings.stack,
+            controls,
+            provider,
+            image: settings.images.backup,
+            backupClient: postgres.clientFor('owner', BACKUP_CA_DIR),
+            // Only the restore check creates (and drops) its scratch database.
+            restoreClient: postgres.clientFor('superuser', BACKUP_CA_DIR),
+            ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+          },
+          componentOpts,
+        )
       : undefined;
 
   const networkPolicies = controls.has('network-policies')

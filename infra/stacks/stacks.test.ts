@@ -179,6 +179,20 @@ describe('end stack (Pulumi.end.yaml)', async () => {
     expect(api.get('TLS_CLIENT_AUTH')?.value).toBe('require');
   });
 
+  it('creates every object of the namespace after the Namespace itself', () => {
+    const namespace = run.resources.find(
+      (resource) => kind(resource) === 'Namespace' && objectName(resource) === 'workshop-end',
+    )!;
+    const namespaced = run.resources.filter(
+      (resource) =>
+        resource.custom &&
+        (resource.inputs.metadata as { namespace?: string } | undefined)?.namespace === 'workshop-end',
+    );
+    expect(namespaced.length).toBeGreaterThan(40);
+    for (const resource of namespaced)
+      expect(resource.dependencies, describeResource(resource)).toContain(namespace.urn);
+  });
+
   it('exports the login material as secrets and the public parts in the clear', () => {
     expect(run.outputs.apiUrl).toBe('https://api');
     expect(String(run.outputs.caCertPem)).toContain('BEGIN CERTIFICATE');
