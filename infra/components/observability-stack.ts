@@ -80,7 +80,8 @@ export function serviceMonitorTargets(args: {
       name: 'traefik',
       namespace: MONITORING_NAMESPACE,
       targetNamespace: 'kube-system',
-      selector: { 'app.kubernetes.io/name': 'traefik' },
+      // The chart's separate metrics Service (metrics.prometheus.service.enabled).
+      selector: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics' },
       endpoint: { port: 'metrics' },
       controls: ['observability'],
     });

@@ -27,6 +27,8 @@ describe('traefik static configuration', () => {
     expect(values.logs?.general).toMatchObject({ format: 'json' });
     expect(values.metrics?.prometheus).toMatchObject({ entryPoint: 'metrics', addRoutersLabels: true });
     expect(values.ports?.web).toEqual({ redirectTo: { port: 'websecure' } });
+    expect(values.ports?.metrics).toEqual({ port: 9100, expose: { default: false } });
+    expect(values.metrics?.prometheus).toMatchObject({ service: { enabled: true } });
     for (const plugin of Object.values(TRAEFIK_PLUGINS)) expect(plugin.version).toMatch(/^v\d+\.\d+\.\d+$/);
   });
 

@@ -53,7 +53,7 @@ export const CLIENT_IDENTITY_HEADERS = [
   'X-Scopes',
 ] as const;
 
-/** Static configuration for Traefik's Helm chart (27.x), as values and as a HelmChartConfig body. */
+/** Static configuration for Traefik's Helm chart (27.x value names), as values and as a HelmChartConfig body. */
 export function traefikValues(
   options: { serviceType?: 'LoadBalancer' | 'ClusterIP' } = {},
 ): Record<string, unknown> {
@@ -83,7 +83,7 @@ export function traefikValues(
     ports: {
       web: { redirectTo: { port: 'websecure' } },
       websecure: { tls: { enabled: true } },
-      metrics: { port: METRICS_PORT, expose: false },
+      metrics: { port: METRICS_PORT, expose: { default: false } },
     },
     providers: { kubernetesCRD: { allowCrossNamespace: false }, kubernetesIngress: { enabled: true } },
     globalArguments: ['--global.checknewversion=false', '--global.sendanonymoususage=false'],
