@@ -76,7 +76,7 @@ describe('default seed (77 users, 5944 transactions)', () => {
 
   it('indexes transactions.user_id', async () => {
     const indexes = await db.sql`select indexdef from pg_indexes where tablename = 'transactions'`;
-    expect(indexes.map((row) => row.indexdef).join('\n')).toMatch(/\(user_id\)/);
+    expect(indexes.map((row) => row.indexdef).join('\n')).toMatch(/\(user_id, id\)/);
   });
 
   it('never seeds twice and migrations are idempotent; new ids follow the seeded ones', async () => {

@@ -165,6 +165,18 @@ describe('HTTPS API with TLS_CLIENT_AUTH=require', () => {
 });
 
 describe('PostgreSQL sslmode', () => {
+  let strangerCaDir: string;
+  const strangerCaFile = () => join(strangerCaDir, 'ca.crt');
+
+  beforeAll(async () => {
+    strangerCaDir = await mkdtemp(join(tmpdir(), 'ca-'));
+    await writeFile(strangerCaFile(), (await createCertificateAuthority('unrelated CA')).cert);
+  });
+
+  afterAll(async () => {
+    if (strangerCaDir) await rm(strangerCaDir, { recursive: true, force: true });
+  });
+
   const dbConfig = (overrides: Record<string, string>) => loadDbConfig({ ...db.pg.env, ...overrides });
 
   async function firstQuery(overrides: Record<string, string>): Promise<unknown> {
@@ -187,16 +199,21 @@ describe('PostgreSQL sslmode', () => {
   });
 
   it('verify-full refuses a server signed by a CA we do not trust', async () => {
-    const stranger = await createCertificateAuthority('unrelated CA');
-    const dir = await mkdtemp(join(tmpdir(), 'ca-'));
-    try {
-      await writeFile(join(dir, 'ca.crt'), stranger.cert);
-      await expect(
-        firstQuery({ PGHOST: 'localhost', PGSSLMODE: 'verify-full', PGSSLROOTCERT: join(dir, 'ca.crt') }),
-      ).rejects.toThrow(/self-signed|unable to verify|unable to get/i);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await expect(
+      firstQuery({ PGHOST: 'localhost', PGSSLMODE: 'verify-full', PGSSLROOTCERT: strangerCaFile() }),
+    ).rejects.toThrow(/self-signed|unable to verify|unable to get/i);
+  });
+
+  it('require encrypts without verifying, as in libpq (with a root certificate it verifies the chain)', async () => {
+    await expect(
+      firstQuery({ PGHOST: '127.0.0.1', PGSSLMODE: 'require', PGSSLROOTCERT: '' }),
+    ).resolves.toEqual({
+      one: 1,
+    });
+    await expect(firstQuery({ PGHOST: '127.0.0.1', PGSSLMODE: 'require' })).resolves.toEqual({ one: 1 });
+    await expect(
+      firstQuery({ PGHOST: '127.0.0.1', PGSSLMODE: 'require', PGSSLROOTCERT: strangerCaFile() }),
+    ).rejects.toThrow(/self-signed|unable to verify|unable to get/i);
   });
 
   it('verify-ca checks the chain but not the name; disable is refused by a TLS-only server', async () => {

@@ -117,7 +117,7 @@ export async function seed(sql: Sql, options: SeedOptions = {}): Promise<SeedRes
     const transactions = generateTransactions(random, transactionCount, currencies);
     const transactionCopy = await tx`copy transactions (${tx(TRANSACTION_COLUMNS)}) from stdin`.writable();
     await pipeline(Readable.from(copyLines(transactions, TRANSACTION_COLUMNS)), transactionCopy);
-    await tx`create index transactions_user_id_idx on transactions (user_id)`;
+    await tx`create index transactions_user_id_idx on transactions (user_id, id)`;
     await tx`alter table transactions add constraint transactions_user_id_fkey
       foreign key (user_id) references users (id) on delete restrict`;
 

@@ -31,8 +31,8 @@ export const MIGRATIONS: Migration[] = [
         user_id integer not null,
         constraint transactions_user_id_fkey foreign key (user_id) references users (id) on delete restrict
       )`,
-      // Per-user lookups and the foreign-key check on user deletes must not scan the table.
-      'create index transactions_user_id_idx on transactions (user_id)',
+      // Per-user pages (user_id, then id order) and the foreign-key check on user deletes must not scan the table.
+      'create index transactions_user_id_idx on transactions (user_id, id)',
     ],
   },
 ];
