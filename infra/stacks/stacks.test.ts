@@ -199,3 +199,14 @@ describe('end stack (Pulumi.end.yaml)', async () => {
     expect(String(run.outputs.workshopClientSecret)).toMatch(/^[A-Za-z0-9]{48}$/);
   });
 });
+
+describe('invalid settings', () => {
+  it('stop the program with the message that lists the valid controls', async () => {
+    await expect(runStack('broken', ['authz-scopes'])).rejects.toThrow(
+      `secure-workshop: missing control requirements: "authz-scopes" requires "authn-jwt"; valid controls are: ${CONTROL_IDS.join(', ')}`,
+    );
+    await expect(runStack('broken', ['zero-trust' as never])).rejects.toThrow(
+      /unknown control "zero-trust"; valid controls are:/,
+    );
+  });
+});
