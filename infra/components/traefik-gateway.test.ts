@@ -160,6 +160,9 @@ describe('TraefikGateway under the mock runtime', () => {
     const release = chart.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
     expect(release?.inputs).toMatchObject({ chart: 'traefik', version: '27.0.2' });
     expect(JSON.stringify(release?.inputs.values)).toContain('traefik-jwt-plugin');
+    expect(release?.inputs.namespace).toBe('kube-system');
+    // Its CRDs come with the release: the middlewares wait for it.
+    expect(findObject(chart.resources, 'Middleware', 'jwt')?.dependencies).toContain(release?.urn);
   });
 
   it('refuses to build without the api-gateway control', async () => {

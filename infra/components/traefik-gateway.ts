@@ -11,6 +11,7 @@ import {
   TOKEN_RATE_LIMIT,
   TRAEFIK_CHART,
   fail2banSpec,
+  middlewareChain,
   ingressRouteSpec,
   jwtSpec,
   rateLimitSpec,
@@ -108,7 +109,7 @@ export class TraefikGateway extends pulumi.ComponentResource {
     const mtls = args.controls.has('mtls-internal');
     const labels = appLabels('api-gateway', args.stack);
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-    const crdDependencies = args.crdDependencies ?? [];
+    const crdDependencies: pulumi.Input<pulumi.Resource>[] = [...(args.crdDependencies ?? [])];
     const annotate = (...extra: ControlId[]) =>
       new AppliedControls(args.controls).mark('api-gateway', ...extra).annotations();
 
@@ -143,15 +144,18 @@ export class TraefikGateway extends pulumi.ComponentResource {
 
     if (args.installClusterAddons) {
       if (args.traefikSource === 'helm-chart') {
-        helmChart(
+        // kube-system, where a bundled Traefik would run: NetworkPolicies and monitors expect it there.
+        const traefik = helmChart(
           `${name}-traefik`,
           {
             ...TRAEFIK_CHART,
-            namespace: 'traefik',
+            namespace: 'kube-system',
+            createNamespace: false,
             values: traefikValues({ serviceType: 'LoadBalancer' }),
           },
           childOpts,
         );
+        crdDependencies.push(traefik);
       } else {
         new k8s.apiextensions.CustomResource(
           `${name}-traefik-config`,
@@ -261,11 +265,7 @@ export class TraefikGateway extends pulumi.ComponentResource {
 
     this.url = pulumi.output(`https://${args.host}`);
     this.ingressRouteName = apiRoute.metadata.name;
-    this.middlewareChain = pulumi.output(
-      ((route('api').routes as Array<{ middlewares: Array<{ name: string }> }>)[0]?.middlewares ?? []).map(
-        (m) => m.name,
-      ),
-    );
+    this.middlewareChain = pulumi.output(middlewareChain('api'));
     this.registerOutputs({
       url: this.url,
       ingressRouteName: this.ingressRouteName,
