@@ -68,7 +68,9 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
   });
 
   fastify.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`));
+    reply
+      .code(404)
+      .send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 100)}`));
   });
 }
 

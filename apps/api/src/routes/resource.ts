@@ -50,14 +50,14 @@ function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send(errorBody(400, message));
 }
 
-function nextLink(request: FastifyRequest, query: ListQuery, after: number): string {
+function nextLink(path: string, query: ListQuery, after: number): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && key !== 'after') params.set(key, String(value));
   }
   params.set('after', String(after));
-  // Relative reference: the Host header is the client's to choose, so it never goes into a link.
-  return `<${request.url.split('?')[0]}?${params.toString()}>; rel="next"`;
+  // Relative reference from the route, not the request: neither Host nor the raw path is echoed.
+  return `<${path}?${params.toString()}>; rel="next"`;
 }
 
 export function registerResource<F extends string, Item, Write, Create, Update>(
@@ -119,7 +119,7 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
         fields: selected.fields,
         ...(spec.listFilters?.toRequest(query) ?? {}),
       });
-      if (page.nextAfter !== undefined) reply.header('link', nextLink(request, query, page.nextAfter));
+      if (page.nextAfter !== undefined) reply.header('link', nextLink(path, query, page.nextAfter));
       return page.items;
     },
   );
@@ -166,10 +166,7 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
         repository.create(write),
       );
       const id = (created as { id?: number } | undefined)?.id;
-      return reply
-        .code(201)
-        .header('location', `${request.url.split('?')[0]}/${id}`)
-        .send(created);
+      return reply.code(201).header('location', `${path}/${id}`).send(created);
     },
   );
 
