@@ -2,7 +2,7 @@ import { parser as logqlParser } from '@grafana/lezer-logql';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { securityDashboard, securityPanels } from './dashboard';
-import { lokiRuleGroups, prometheusRuleGroups, type RuleScope } from './rules';
+import { lokiRuleGroups, prometheusRuleGroups, recentJobFailures, type RuleScope } from './rules';
 
 type Parser = typeof promqlParser | typeof logqlParser;
 
@@ -100,6 +100,12 @@ describe('security alert coverage', () => {
     expect(lokiRuleGroups({ ...full, gateway: false })[0]?.rules.map((rule) => rule.alert)).not.toContain(
       'Fail2banBans',
     );
+  });
+
+  it('counts only recent job failures, so an old failure in the history does not fire forever', () => {
+    const expr = recentJobFailures('namespace="n"', 'backup-.*', 3600);
+    expect(syntaxErrors(promqlParser, expr)).toEqual([]);
+    expect(expr).toContain('kube_job_status_start_time{namespace="n",job_name=~"backup-.*"}) < 3600');
   });
 
   it('builds a dashboard whose panels each have a datasource and targets', () => {

@@ -54,6 +54,15 @@ function rule(
   };
 }
 
+/**
+ * Jobs that failed and started within `seconds`: failed Jobs stay in the CronJob's history, so
+ * without the window one old failure would keep the alert firing after later runs succeed.
+ */
+export function recentJobFailures(namespaceMatcher: string, jobPattern: string, seconds: number): string {
+  const selector = `{${namespaceMatcher},job_name=~"${jobPattern}"}`;
+  return `sum((${KUBE_STATE_METRICS.jobFailed}${selector} > 0) and on (namespace, job_name) ((time() - ${KUBE_STATE_METRICS.jobStarted}${selector}) < ${seconds})) > 0`;
+}
+
 export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
   const ns = `namespace="${scope.namespace}"`;
   const router = `router=~"${routerPattern(scope.namespace)}"`;
@@ -147,7 +156,7 @@ export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
     jobs.push(
       rule(
         'ReconcilerFailed',
-        `sum(${KUBE_STATE_METRICS.jobFailed}{${ns},job_name=~"reconciler-.*"}) > 0`,
+        recentJobFailures(ns, 'reconciler-.*', 900),
         '1m',
         'warning',
         'observability',
@@ -169,7 +178,7 @@ export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
     jobs.push(
       rule(
         'BackupFailed',
-        `sum(${KUBE_STATE_METRICS.jobFailed}{${ns},job_name=~"backup-.*|restore-check-.*"}) > 0`,
+        recentJobFailures(ns, 'backup-.*|restore-check-.*', 26 * 3600),
         '1m',
         'critical',
         'encrypted-backups',

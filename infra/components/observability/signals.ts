@@ -43,6 +43,7 @@ export const CERT_MANAGER_METRICS = {
 
 export const KUBE_STATE_METRICS = {
   jobFailed: 'kube_job_status_failed',
+  jobStarted: 'kube_job_status_start_time',
   jobSucceeded: 'kube_job_status_succeeded',
   cronjobLastSuccess: 'kube_cronjob_status_last_successful_time',
 } as const;
