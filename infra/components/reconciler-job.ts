@@ -2,20 +2,15 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { selectorLabels } from '../lib/labels';
-import {
-  RESOURCE_PRESETS,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolume,
-} from '../lib/pod-security';
+import { containerHardening, podSecurity } from '../lib/pod-security';
 import {
   type StackContext,
   applied,
   caBundleVolume,
   literalEnv,
   objectMeta,
+  hardenWorkload,
   tlsSecretVolume,
-  workloadServiceAccount,
 } from '../lib/workload';
 import type { CertificateAuthority } from './certificate-authority';
 import { RECONCILER_CLIENT_ID, RECONCILER_SCOPES, type SecureApi } from './secure-api';
@@ -120,13 +115,11 @@ export class ReconcilerJob extends pulumi.ComponentResource {
     }
 
     if (hardened) {
-      const tmp = scratchVolume('tmp', '/tmp');
-      volumes.push(tmp.volume);
-      mounts.push(tmp.mount);
-      dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, RECONCILER_NAME, k8sOpts));
+      dependsOn.push(
+        hardenWorkload(`${name}-service-account`, context, RECONCILER_NAME, k8sOpts, { volumes, mounts }),
+      );
     }
 
-    const mountsSecrets = volumes.some((volume) => volume.secret !== undefined);
     const labels = objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls).labels;
     this.cronJob = new k8s.batch.v1.CronJob(
       `${name}-cronjob`,
@@ -150,31 +143,18 @@ export class ReconcilerJob extends pulumi.ComponentResource {
                   ...(hardened
                     ? { serviceAccountName: RECONCILER_NAME, automountServiceAccountToken: false }
                     : {}),
-                  ...(hardened
-                    ? {
-                        securityContext: restrictedPodSecurityContext({
-                          user: RECONCILER_UID,
-                          fsGroup: RECONCILER_UID,
-                        }),
-                      }
-                    : mountsSecrets
-                      ? { securityContext: { fsGroup: RECONCILER_UID } }
-                      : {}),
+                  ...podSecurity(
+                    hardened,
+                    { user: RECONCILER_UID, fsGroup: RECONCILER_UID },
+                    volumes.some((volume) => volume.secret !== undefined),
+                  ),
                   containers: [
                     {
                       name: RECONCILER_NAME,
                       image: args.image,
                       env,
                       volumeMounts: mounts,
-                      ...(hardened
-                        ? {
-                            securityContext: {
-                              ...restrictedContainerSecurityContext(),
-                              runAsUser: RECONCILER_UID,
-                            },
-                            resources: RESOURCE_PRESETS.job,
-                          }
-                        : {}),
+                      ...containerHardening(hardened, 'job', RECONCILER_UID),
                     },
                   ],
                   volumes,

@@ -6,19 +6,19 @@ import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
 import { selectorLabels } from '../lib/labels';
 import {
-  RESOURCE_PRESETS,
+  containerHardening,
   httpProbes,
-  restrictedContainerSecurityContext,
+  podSecurity,
   restrictedPodSecurityContext,
   scratchVolume,
 } from '../lib/pod-security';
 import {
   type StackContext,
   applied,
+  hardenWorkload,
   literalEnv,
   objectMeta,
   tlsSecretVolume,
-  workloadServiceAccount,
 } from '../lib/workload';
 import type { ControlId } from '../stacks/controls';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
@@ -232,13 +232,11 @@ export class SecureApi extends pulumi.ComponentResource {
     env.push(...args.database.env);
 
     if (hardened) {
-      const tmp = scratchVolume('tmp', '/tmp');
-      volumes.push(tmp.volume);
-      mounts.push(tmp.mount);
-      dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, API_NAME, k8sOpts));
+      dependsOn.push(
+        hardenWorkload(`${name}-service-account`, context, API_NAME, k8sOpts, { volumes, mounts }),
+      );
     }
 
-    const mountsSecrets = volumes.some((volume) => volume.secret !== undefined);
     const labels = objectMeta(context, API_NAME, API_NAME, podControls).labels;
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -251,11 +249,11 @@ export class SecureApi extends pulumi.ComponentResource {
             metadata: { labels, annotations: podControls.annotations() },
             spec: {
               ...(hardened ? { serviceAccountName: API_NAME, automountServiceAccountToken: false } : {}),
-              ...(hardened
-                ? { securityContext: restrictedPodSecurityContext({ user: API_UID, fsGroup: API_UID }) }
-                : mountsSecrets
-                  ? { securityContext: { fsGroup: API_UID } }
-                  : {}),
+              ...podSecurity(
+                hardened,
+                { user: API_UID, fsGroup: API_UID },
+                volumes.some((volume) => volume.secret !== undefined),
+              ),
               containers: [
                 {
                   name: API_NAME,
@@ -266,13 +264,10 @@ export class SecureApi extends pulumi.ComponentResource {
                   ],
                   env,
                   volumeMounts: mounts,
+                  ...containerHardening(hardened, 'small', API_UID),
+                  // Probes use the plain metrics listener: kubelet has no client certificate.
                   ...(hardened
-                    ? {
-                        securityContext: { ...restrictedContainerSecurityContext(), runAsUser: API_UID },
-                        resources: RESOURCE_PRESETS.small,
-                        // Probes use the plain metrics listener: kubelet has no client certificate.
-                        ...httpProbes({ port: 'metrics', liveness: '/healthz', readiness: '/readyz' }),
-                      }
+                    ? httpProbes({ port: 'metrics', liveness: '/healthz', readiness: '/readyz' })
                     : {}),
                 },
               ],
@@ -355,12 +350,7 @@ export class SecureApi extends pulumi.ComponentResource {
                   command: MIGRATE_COMMAND,
                   env: args.migrateDatabase.env,
                   volumeMounts: [...args.migrateDatabase.mounts, ...(hardened ? [tmp.mount] : [])],
-                  ...(hardened
-                    ? {
-                        securityContext: { ...restrictedContainerSecurityContext(), runAsUser: API_UID },
-                        resources: RESOURCE_PRESETS.job,
-                      }
-                    : {}),
+                  ...containerHardening(hardened, 'job', API_UID),
                 },
               ],
               volumes: [...args.migrateDatabase.volumes, ...(hardened ? [tmp.volume] : [])],

@@ -101,3 +101,33 @@ export function scratchVolume(name: string, mountPath: string): { volume: Volume
     mount: { name, mountPath },
   };
 }
+
+/**
+ * Pod-level security: the restricted profile under pod-hardening; otherwise only the group that
+ * lets the app read its group-readable secret files.
+ */
+export function podSecurity(
+  hardened: boolean,
+  runAs: RunAs,
+  readsSecretFiles: boolean,
+): { securityContext?: PodSecurityContext } {
+  if (hardened) return { securityContext: restrictedPodSecurityContext(runAs) };
+  if (readsSecretFiles && runAs.fsGroup !== undefined) return { securityContext: { fsGroup: runAs.fsGroup } };
+  return {};
+}
+
+/** Container-level hardening (restricted context, requests and limits) under pod-hardening only. */
+export function containerHardening(
+  hardened: boolean,
+  size: ResourceSize,
+  runAsUser?: number,
+): { securityContext?: SecurityContext; resources?: ResourceRequirements } {
+  if (!hardened) return {};
+  return {
+    securityContext: {
+      ...restrictedContainerSecurityContext(),
+      ...(runAsUser === undefined ? {} : { runAsUser }),
+    },
+    resources: RESOURCE_PRESETS[size],
+  };
+}

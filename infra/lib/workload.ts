@@ -4,6 +4,7 @@ import * as k8sCore from '@pulumi/kubernetes/core/v1';
 import type * as pulumi from '@pulumi/pulumi';
 import type { ControlId } from '../stacks/controls';
 import { AppliedControls, appLabels } from './labels';
+import { scratchVolume } from './pod-security';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -90,4 +91,18 @@ export function workloadServiceAccount(
     },
     opts,
   );
+}
+
+/** Under pod-hardening a workload gets a writable /tmp (its root is read-only) and its own account. */
+export function hardenWorkload(
+  resourceName: string,
+  context: StackContext,
+  app: string,
+  opts: pulumi.CustomResourceOptions,
+  pod: { volumes: Volume[]; mounts: VolumeMount[] },
+): k8s.core.v1.ServiceAccount {
+  const tmp = scratchVolume('tmp', '/tmp');
+  pod.volumes.push(tmp.volume);
+  pod.mounts.push(tmp.mount);
+  return workloadServiceAccount(resourceName, context, app, opts);
 }
