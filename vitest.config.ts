@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['apps/*/test/**/*.test.ts', 'infra/**/*.test.ts', 'policy/**/*.test.ts', 'test-support/**/*.test.ts'],
+    include: [
+      'apps/*/test/**/*.test.ts',
+      'infra/**/*.test.ts',
+      'policy/**/*.test.ts',
+      'test-support/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
