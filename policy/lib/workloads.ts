@@ -1,6 +1,9 @@
 import {
   containersOf,
   envOf,
+  filesOf,
+  findObject,
+  k8sTypes,
   metadataOf,
   podLabelsOf,
   podSpecOf,
@@ -9,7 +12,7 @@ import {
   type ObjectMeta,
 } from './k8s';
 import { workloadRole, type WorkloadRole } from './roles';
-import type { PropertyBag } from './values';
+import { asRecord, asRecords, asString, at, type PropertyBag } from './values';
 
 export interface ResourceLike {
   type: string;
@@ -83,4 +86,46 @@ export function workloadsOf(resources: readonly ResourceLike[]): Workload[] {
 
 export function ofType<T extends ResourceLike>(resources: readonly T[], type: string): T[] {
   return resources.filter((resource) => resource.type === type);
+}
+
+/**
+ * Text of the file a container sees at `filePath`, when it comes from a ConfigMap or Secret of the
+ * stack mounted as a volume (items mappings and subPath are followed); undefined otherwise.
+ */
+export function mountedFileText(
+  resources: readonly ResourceLike[],
+  workload: Workload,
+  container: PropertyBag,
+  filePath: string,
+): string | undefined {
+  for (const mount of asRecords(container.volumeMounts)) {
+    const mountPath = (asString(mount.mountPath) ?? '').replace(/\/$/, '');
+    if (!filePath.startsWith(`${mountPath}/`)) continue;
+    const relative = [asString(mount.subPath), filePath.slice(mountPath.length + 1)]
+      .filter(Boolean)
+      .join('/');
+    const volume = asRecords(workload.podSpec.volumes).find((v) => asString(v.name) === asString(mount.name));
+    if (!volume) continue;
+    const sources = [
+      {
+        type: k8sTypes.secret,
+        source: asRecord(volume.secret),
+        name: asString(at(volume, 'secret', 'secretName')),
+      },
+      {
+        type: k8sTypes.configMap,
+        source: asRecord(volume.configMap),
+        name: asString(at(volume, 'configMap', 'name')),
+      },
+    ];
+    for (const { type, source, name } of sources) {
+      if (!source) continue;
+      const items = asRecords(source.items);
+      const key =
+        items.length > 0 ? asString(items.find((item) => asString(item.path) === relative)?.key) : relative;
+      const object = findObject(resources, type, name, workload.meta.namespace);
+      if (key !== undefined && object) return filesOf(type, object.props)[key];
+    }
+  }
+  return undefined;
 }

@@ -99,19 +99,38 @@ function hardenedStack(): PolicyInputResource[] {
                   TLS_CERT_DIR: '/etc/api-tls',
                   TLS_CLIENT_AUTH: 'require',
                   JWT_PUBLIC_KEY_FILE: '/etc/jwt/public.pem',
+                  OAUTH_CLIENTS_FILE: '/etc/api/auth/oauth-clients.json',
                   // A key's path inside a mounted Secret is a reference, not a literal.
                   TLS_KEY: '/etc/api-tls/tls.key',
                   ...pgClientEnv(`jumpwire.${namespace}.svc`),
                 },
-                { volumeMounts: [{ name: 'tls', mountPath: '/etc/api-tls', readOnly: true }] },
+                {
+                  volumeMounts: [
+                    { name: 'tls', mountPath: '/etc/api-tls', readOnly: true },
+                    { name: 'auth', mountPath: '/etc/api/auth', readOnly: true },
+                  ],
+                },
               ),
             ],
             [
               { name: 'tls', secret: { secretName: 'api-tls' } },
+              { name: 'auth', secret: { secretName: 'api-auth' } },
               { name: 'tmp', emptyDir: {} },
             ],
           ),
         ),
+      },
+    }),
+    resource('kubernetes:core/v1:Secret', 'api-auth', {
+      metadata: meta('api-auth'),
+      // As Kubernetes stores it: base64 in data.
+      data: {
+        'oauth-clients.json': Buffer.from(
+          JSON.stringify([
+            { clientId: 'reconciler', secretSha256: 'ab', scopes: ['read:user', 'read:transaction'] },
+            { clientId: 'workshop', secretSha256: 'cd', scopes: ['read:user', 'modify:user'] },
+          ]),
+        ).toString('base64'),
       },
     }),
     resource('kubernetes:core/v1:Service', 'api-service', {

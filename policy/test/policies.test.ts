@@ -278,6 +278,19 @@ const badCases: BadCase[] = [
     message: /asks for modify:user/,
   },
   {
+    policy: 'reconciler-scoped-token',
+    what: 'a client registry that lets the reconciler write',
+    mutate: (s) =>
+      void (byName(s, 'api-auth').props.data = {
+        'oauth-clients.json': Buffer.from(
+          JSON.stringify([
+            { clientId: 'reconciler', secretSha256: 'ab', scopes: ['read:user', 'modify:transaction'] },
+          ]),
+        ).toString('base64'),
+      }),
+    message: /lets "reconciler" \(the reconciler\) ask for modify:transaction/,
+  },
+  {
     policy: 'api-serves-tls',
     what: 'an API without TLS_CERT_DIR',
     mutate: (s) => setEnv(byName(s, 'api'), 'TLS_CERT_DIR', undefined),
