@@ -1,5 +1,5 @@
 import { type CatalogControl, owaspRank } from './catalog';
-import { isRecord, type SynthResult } from './model';
+import { isRecord, type SynthResult, wrapWords } from './model';
 import { renderedObjects } from './render';
 import { labelGeneratedValues, maskSecrets } from './secrets';
 
@@ -89,29 +89,43 @@ function annotationControls(body: unknown): string[] {
     : [];
 }
 
+/** The controls all lists share, or else the ones most lists carry. */
+function commonControls(lists: readonly string[][]): string[] {
+  const shared = (lists[0] ?? []).filter((id) => lists.every((list) => list.includes(id)));
+  if (shared.length > 0) return shared;
+  const counts = new Map<string, number>();
+  for (const id of lists.flat()) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const most = Math.max(0, ...counts.values());
+  return [...counts].filter(([, count]) => count === most).map(([id]) => id);
+}
+
 /**
- * Generators and Helm releases carry no annotation: they belong to the controls shared by every
- * annotated object that consumes them (their dependents).
+ * Generators and Helm releases carry no annotation: they belong to the controls of the annotated
+ * objects that consume them, or else to those of their annotated siblings in the same component.
  */
-function dependentControls(result: SynthResult): Map<string, string[]> {
+function inheritedControls(result: SynthResult): Map<string, string[]> {
   const consumers = new Map<string, string[][]>();
+  const siblings = new Map<string, string[][]>();
   for (const resource of result.resources) {
     const controls = annotationControls(resource.inputs);
     if (controls.length === 0) continue;
     for (const dependency of resource.dependsOn)
       consumers.set(dependency, [...(consumers.get(dependency) ?? []), controls]);
+    if (resource.parent !== undefined)
+      siblings.set(resource.parent, [...(siblings.get(resource.parent) ?? []), controls]);
   }
-  const attributed = new Map<string, string[]>();
-  for (const [urn, lists] of consumers) {
-    const shared = (lists[0] ?? []).filter((id) => lists.every((list) => list.includes(id)));
-    attributed.set(urn, shared.length > 0 ? shared : [...new Set(lists.flat())]);
+  const inherited = new Map<string, string[]>();
+  for (const resource of result.resources) {
+    const lists =
+      consumers.get(resource.urn) ?? (resource.parent ? siblings.get(resource.parent) : undefined);
+    if (lists !== undefined) inherited.set(resource.urn, commonControls(lists));
   }
-  return attributed;
+  return inherited;
 }
 
 function comparables(result: SynthResult): Map<string, Comparable> {
   const map = new Map<string, Comparable>();
-  const inherited = dependentControls(result);
+  const inherited = inheritedControls(result);
   const add = (entry: Comparable): void => {
     const normalized = normalizeStack(
       labelGeneratedValues(entry, result.generatedValues),
@@ -290,7 +304,9 @@ export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string
       return;
     }
     shownUnder.set(change, controlId);
-    lines.push(md ? `- \`${objectLabel(change)}\`` : `    ${objectLabel(change)}`);
+    // Fields are shown once, under the first control; the object line names all that shaped it.
+    const shared = change.controls.length > 1 ? ` (controls: ${change.controls.join(', ')})` : '';
+    lines.push(md ? `- \`${objectLabel(change)}\`${shared}` : `    ${objectLabel(change)}${shared}`);
     for (const field of change.fields)
       lines.push(md ? `  - \`${describeField(field)}\`` : `        ${describeField(field)}`);
   };
@@ -306,7 +322,8 @@ export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string
           ? `#### \`${group.control.id}\`: ${group.control.title}`
           : `  [${group.control.id}] ${group.control.title}`,
       );
-      lines.push(md ? `> ${group.control.why}` : `  ${group.control.why}`);
+      if (md) lines.push(`> ${group.control.why}`);
+      else lines.push(...wrapWords(group.control.why, 96).map((line) => `  ${line}`));
       if (md) lines.push('');
       for (const change of group.changes) emitChange(change, group.control.id);
     }

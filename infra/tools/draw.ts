@@ -1,5 +1,5 @@
 import { type ArchEdge, type ArchGraph, type ArchNode, buildGraph, type NodeRole } from './graph';
-import type { SynthResult } from './model';
+import { type SynthResult, wrapWords } from './model';
 
 const BOX_W = 190;
 const BOX_H = 54;
@@ -119,23 +119,10 @@ function layout(graph: ArchGraph): {
   return { placed, bands, width, height: top + 70 };
 }
 
-function wrap(text: string, max: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + word.length + 1 > max) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
-}
-
 export function renderSvg(graph: ArchGraph, controls: readonly string[]): string {
   const { placed, bands, width, height } = layout(graph);
   const out: string[] = [];
-  const titleLines = wrap(
+  const titleLines = wrapWords(
     `controls: ${controls.length > 0 ? controls.join(', ') : 'none'}`,
     Math.floor((width - 2 * MARGIN) / 6.2),
   );

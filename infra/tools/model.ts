@@ -67,3 +67,17 @@ export function asKubernetesObject(resource: SynthResource): KubernetesObject | 
 export function isHelmRelease(resource: SynthResource): boolean {
   return resource.type.startsWith('kubernetes:helm.sh/') && resource.type.endsWith(':Release');
 }
+
+/** Greedy word wrap: lines of at most `max` characters unless one word is longer. */
+export function wrapWords(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + word.length + 1 > max) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
