@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_IDS } from '../../infra/stacks/controls';
 import { controlIds } from '../lib/meta';
@@ -21,5 +23,15 @@ describe('policy metadata', () => {
   it('covers every control with at least one policy', () => {
     const covered = new Set(Object.values(policyMeta).map((meta) => meta.control));
     expect([...CONTROL_IDS].filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('are listed in the README with the same category and control', () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` +\| (A\d\d) +\| ([a-z-]+) +\|/gm)].map((m) =>
+      m.slice(1, 4).join(' '),
+    );
+    expect(rows.sort()).toEqual(
+      securePolicies.map(({ policy, meta }) => `${policy.name} ${meta.owaspCategory} ${meta.control}`).sort(),
+    );
   });
 });
