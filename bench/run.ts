@@ -2,9 +2,9 @@
 // measured side by side on one PostgreSQL and one seeded data set; writes a Markdown report.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import postgres from 'postgres';
 import { BENCH_CLIENT, RECONCILER_CLIENT, createFixture, type Fixture } from './lib/fixture.js';
@@ -20,6 +20,7 @@ import {
 } from './lib/load.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { timedNode } from './lib/processes.js';
+import { summarizeProfile } from './lib/profile.js';
 import { formatReport, ROUTES, type BenchResults, type Route, type Stack } from './lib/report.js';
 import { REPO_ROOT, startApiServer, startServer, type ServerProcess } from './lib/servers.js';
 
@@ -72,6 +73,24 @@ function userIds(users: number, count: number): number[] {
     ids.push(1 + (((t ^ (t >>> 14)) >>> 0) % users));
   }
   return ids;
+}
+
+/** (a) The insecure start stack: HTTP, no authentication, no helmet, plaintext PostgreSQL. */
+function startModeEnv(fixture: Fixture): Record<string, string> {
+  return { ...fixture.pgPlain, AUTH_MODE: 'none', SECURITY_HEADERS: 'off', LOG_LEVEL };
+}
+
+/** (b) The hardened end stack: HTTPS with client certificates, ES256 JWT + token endpoint, helmet, verify-full. */
+function endModeEnv(fixture: Fixture): Record<string, string> {
+  return {
+    ...fixture.pgVerifyFull,
+    JWT_PUBLIC_KEY_FILE: fixture.jwt.publicKeyFile,
+    JWT_PRIVATE_KEY_FILE: fixture.jwt.privateKeyFile,
+    OAUTH_CLIENTS_FILE: fixture.jwt.clientsFile,
+    TLS_CERT_DIR: fixture.serverCertDir,
+    TLS_CLIENT_AUTH: 'require',
+    LOG_LEVEL,
+  };
 }
 
 function plans(ids: number[], headers: (route: Route) => Record<string, string>): Record<Route, RequestPlan> {
@@ -157,27 +176,56 @@ async function ensureBaselineInstalled(): Promise<string> {
   return dir;
 }
 
+function benchToken(fixture: Fixture, url: string, scope: string): Promise<string> {
+  return fetchAccessToken({
+    tokenUrl: `${url}/oauth/token`,
+    ca: fixture.caPem,
+    clientTls: fixture.client,
+    clientId: BENCH_CLIENT,
+    secret: fixture.clientSecrets[BENCH_CLIENT] ?? '',
+    scope,
+  });
+}
+
+/** --profile: start and end mode again under `node --cpu-prof`, on GET /users/:id only. */
+async function profileReads(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
+  const dir = join(REPO_ROOT, 'bench', '.work', 'profiles');
+  await mkdir(dir, { recursive: true });
+  const ids = userIds(fixture.users, 10_000);
+  const modes: [Stack, Record<string, string>, { cert: string; key: string } | undefined][] = [
+    ['start', startModeEnv(fixture), undefined],
+    ['end', endModeEnv(fixture), fixture.client],
+  ];
+  for (const [mode, env, tls] of modes) {
+    const before = new Set(await readdir(dir));
+    const server = await startApiServer(`${mode}-profiled`, env, ['--cpu-prof', '--cpu-prof-dir', dir]);
+    try {
+      const headers: Record<string, string> =
+        mode === 'end'
+          ? { authorization: `Bearer ${await benchToken(fixture, server.url, 'read:user')}` }
+          : {};
+      await measureHttp(server, plans(ids, () => headers)['GET /users/:id'], profile.load, tls);
+    } finally {
+      await server.stop();
+    }
+    const file = (await readdir(dir)).find((name) => !before.has(name) && name.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error(`${mode}: node --cpu-prof wrote no profile into ${dir}`);
+    results.profiles[mode] = {
+      file: join('bench', '.work', 'profiles', file),
+      top: await summarizeProfile(join(dir, file)),
+    };
+    log(`profiled ${mode}: ${file}`);
+  }
+}
+
 async function benchmarkApis(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
   const ids = userIds(fixture.users, 10_000);
   const caFile = join(fixture.serverCertDir, 'ca.crt');
   const clientTls = fixture.client;
-  const token = (scope: string, url: string): Promise<string> =>
-    fetchAccessToken({
-      tokenUrl: `${url}/oauth/token`,
-      ca: fixture.caPem,
-      clientTls,
-      clientId: BENCH_CLIENT,
-      secret: fixture.clientSecrets[BENCH_CLIENT] ?? '',
-      scope,
-    });
+  const token = (scope: string, url: string): Promise<string> => benchToken(fixture, url, scope);
 
   log('(a) start mode: HTTP, AUTH_MODE=none, no helmet, plaintext PostgreSQL');
-  const start = await startApiServer('start', {
-    ...fixture.pgPlain,
-    AUTH_MODE: 'none',
-    SECURITY_HEADERS: 'off',
-    LOG_LEVEL,
-  });
+  const start = await startApiServer('start', startModeEnv(fixture));
   try {
     await measureRoutes('start', start, async () => plans(ids, () => ({})), profile.load, results);
   } finally {
@@ -185,16 +233,7 @@ async function benchmarkApis(fixture: Fixture, profile: Profile, results: BenchR
   }
 
   log('(b) end mode: HTTPS + client certificates, ES256 JWT, scopes, helmet, PostgreSQL verify-full');
-  const endEnv = {
-    ...fixture.pgVerifyFull,
-    JWT_PUBLIC_KEY_FILE: fixture.jwt.publicKeyFile,
-    JWT_PRIVATE_KEY_FILE: fixture.jwt.privateKeyFile,
-    OAUTH_CLIENTS_FILE: fixture.jwt.clientsFile,
-    TLS_CERT_DIR: fixture.serverCertDir,
-    TLS_CLIENT_AUTH: 'require',
-    LOG_LEVEL,
-  };
-  const end = await startApiServer('end', endEnv);
+  const end = await startApiServer('end', endModeEnv(fixture));
   try {
     await measureRoutes(
       'end',
@@ -291,15 +330,7 @@ async function benchmarkApis(fixture: Fixture, profile: Profile, results: BenchR
 
 async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
   const sql = postgres({ ...pgConnection(fixture), max: 1, onnotice: () => undefined });
-  const api = await startApiServer('reconciler-api', {
-    ...fixture.pgVerifyFull,
-    JWT_PUBLIC_KEY_FILE: fixture.jwt.publicKeyFile,
-    JWT_PRIVATE_KEY_FILE: fixture.jwt.privateKeyFile,
-    OAUTH_CLIENTS_FILE: fixture.jwt.clientsFile,
-    TLS_CERT_DIR: fixture.serverCertDir,
-    TLS_CLIENT_AUTH: 'require',
-    LOG_LEVEL,
-  });
+  const api = await startApiServer('reconciler-api', endModeEnv(fixture));
   try {
     // Largest first, then the same data cut down: flat memory means the peaks stay close.
     for (const size of profile.reconcilerSizes) {
@@ -375,7 +406,11 @@ async function benchmarkOfflineTools(results: BenchResults): Promise<void> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
     strict: true,
   });
   const profileName = values.quick ? 'quick' : 'full';
@@ -397,6 +432,7 @@ async function main(): Promise<void> {
     http: { start: {}, end: {}, endNoAuth: {}, baseline: {}, pgbench: {} },
     reconciler: [],
     offline: [],
+    profiles: {},
   };
   log(`${profileName} run: seeding ${profile.users} users and ${profile.transactions} transactions`);
   const fixture = await createFixture({ users: profile.users, transactions: profile.transactions });
@@ -404,6 +440,7 @@ async function main(): Promise<void> {
     results.data.seedSeconds = fixture.seedSeconds;
     log(`seeded in ${fixture.seedSeconds.toFixed(1)} s`);
     await benchmarkApis(fixture, profile, results);
+    if (values.profile) await profileReads(fixture, profile, results);
     log('JWT verification micro-benchmark');
     results.jwt = await measureJwtCost(fixture, profile.jwtIterations);
     await benchmarkReconciler(fixture, profile, results);
@@ -415,7 +452,14 @@ async function main(): Promise<void> {
   results.durationSeconds = (performance.now() - started) / 1000;
   const previous = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
   const analysis = /<!-- analysis -->[\s\S]*$/.exec(previous)?.[0];
+  await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, formatReport(results, analysis));
+  // The raw figures too, for comparing runs.
+  await mkdir(join(REPO_ROOT, 'bench', '.work'), { recursive: true });
+  await writeFile(
+    join(REPO_ROOT, 'bench', '.work', `results.${profileName}.json`),
+    JSON.stringify(results, null, 2),
+  );
   log(`wrote ${outFile} in ${results.durationSeconds.toFixed(0)} s`);
 }
 

@@ -2,6 +2,7 @@
 import type { JwtCost } from './jwt-cost.js';
 import type { LoadSettings, Measurement } from './load.js';
 import type { Machine } from './machine.js';
+import type { ProfileShare } from './profile.js';
 
 export const ROUTES = ['GET /users/:id', 'GET /transactions?limit=100', 'POST /transactions'] as const;
 export type Route = (typeof ROUTES)[number];
@@ -45,6 +46,8 @@ export interface BenchResults {
   jwt?: JwtCost;
   reconciler: ReconcilerRow[];
   offline: OfflineRow[];
+  /** With --profile: where the server's busy CPU time went on GET /users/:id. */
+  profiles: Partial<Record<Stack, { file: string; top: ProfileShare[] }>>;
 }
 
 export const TARGETS = {
@@ -172,6 +175,21 @@ function offlineTable(results: BenchResults): string[] {
   return lines;
 }
 
+function profileTables(results: BenchResults): string[] {
+  const entries = Object.entries(results.profiles);
+  if (entries.length === 0) return [];
+  const lines = [
+    '## CPU profiles (`--profile`: `node --cpu-prof` of the server on GET /users/:id, share of busy time)',
+    '',
+  ];
+  for (const [stack, profile] of entries) {
+    lines.push(`${STACK_LABELS[stack as Stack]} — \`${profile.file}\``, '', '| where | % |', '|---|---:|');
+    for (const share of profile.top) lines.push(`| ${share.where} | ${fixed(share.percent)} |`);
+    lines.push('');
+  }
+  return lines;
+}
+
 const DEFAULT_ANALYSIS = '<!-- analysis -->\n## Analysis\n\n(No analysis written for this run yet.)\n';
 
 /** The report; `analysis` (from `<!-- analysis -->` to the end) is kept from the previous file. */
@@ -225,6 +243,7 @@ export function formatReport(results: BenchResults, analysis = DEFAULT_ANALYSIS)
     '',
     ...offlineTable(results),
     '',
+    ...profileTables(results),
     analysis.trimEnd(),
     '',
   ].join('\n');

@@ -94,10 +94,14 @@ export async function startServer(
 }
 
 /** The API's own process entry (apps/api/src/server.ts), as its image runs it. */
-export function startApiServer(name: string, env: Record<string, string>): Promise<ServerProcess> {
+export function startApiServer(
+  name: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
   return startServer(
     name,
-    ['--import', 'tsx', 'apps/api/src/server.ts'],
+    [...nodeArgs, '--import', 'tsx', 'apps/api/src/server.ts'],
     { METRICS_PORT: '0', ...env },
     { https: env.TLS_CERT_DIR !== undefined },
   );
