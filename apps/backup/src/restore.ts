@@ -15,6 +15,8 @@ import {
 import { decryptToFile, type BackupManifest } from './envelope.js';
 import { waitForExit } from './process.js';
 
+const PROTECTED_DATABASES = new Set(['postgres', 'template0', 'template1']);
+
 export interface RestoreCheckOptions {
   /** The live database's server; its database name is only used for the maintenance connection. */
   target: DatabaseTarget;
@@ -52,8 +54,10 @@ export function compareTables(
 
 export async function restoreCheck(options: RestoreCheckOptions): Promise<RestoreCheckResult> {
   const scratch = assertIdentifier(options.scratchDatabase);
-  if (scratch === options.target.database)
-    throw new Error('the scratch database must not be the live database');
+  // The scratch database is dropped and recreated: never let it name something that matters.
+  if (scratch === options.target.database || PROTECTED_DATABASES.has(scratch)) {
+    throw new Error(`refusing to use ${scratch} as the scratch database: it is dropped and recreated`);
+  }
   const [newest] = await listBackups(options.directory);
   if (!newest) throw new Error(`no backup in ${options.directory}`);
   const file = join(options.directory, newest);

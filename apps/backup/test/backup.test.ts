@@ -163,6 +163,18 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
     }
   });
 
+  it('never drops the live database or a system database as its scratch database', async () => {
+    for (const scratchDatabase of ['bank', 'postgres', 'template1']) {
+      await expect(restoreCheck({ target, scratchDatabase, key, directory, binDir })).rejects.toThrow(
+        /refusing to use .* as the scratch database/,
+      );
+    }
+    const sql = connect(target);
+    const [row] = await sql<{ n: string }[]>`select count(*)::text as n from users`;
+    await sql.end();
+    expect(Number(row?.n)).toBe(USERS);
+  });
+
   it('refuses to connect without verify-full', () => {
     expect(() => databaseTarget({ ...server.env, PGSSLMODE: 'require' })).toThrow(/must be verify-full/);
     expect(() => databaseTarget({ ...server.env, PGSSLROOTCERT: undefined })).toThrow(
