@@ -1,4 +1,7 @@
 // Migrations and the deterministic seed, against a real PostgreSQL.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDbConfig } from '../src/config.js';
 import { createSql } from '../src/db/client.js';
@@ -114,5 +117,42 @@ describe('seed at scale', () => {
     } finally {
       await sql.end();
     }
+  });
+});
+
+describe('migrate command', () => {
+  const cli = fileURLToPath(new URL('../src/migrate.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  const run = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(tsx, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+
+  it('migrates and seeds the requested sizes, printing one JSON line', async () => {
+    await db.sql`create database cli`;
+    const { stdout } = await run(['--seed', '--users', '5', '--transactions', '20'], {
+      ...db.pg.env,
+      PGDATABASE: 'cli',
+    });
+    expect(JSON.parse(stdout)).toMatchObject({
+      migrated: [1],
+      seed: { seeded: true, users: 5, transactions: 20 },
+    });
+    const sql = createSql(loadDbConfig({ ...db.pg.env, PGDATABASE: 'cli' }), { max: 1 });
+    try {
+      const [row] =
+        await sql`select (select count(*)::int from users) as users, (select count(*)::int from transactions) as tx`;
+      expect(row).toEqual({ users: 5, tx: 20 });
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('exits 1 with one readable line for a bad argument', async () => {
+    const failure = await run(['--seed', '--users', 'many'], { ...db.pg.env }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({
+      code: 1,
+      stderr: 'migrate: --users must be a whole number, got "many"\n',
+    });
   });
 });
