@@ -3,7 +3,7 @@ import { defineStackPolicy } from '../lib/define';
 import { envOf, filesOf, findObject, k8sTypes } from '../lib/k8s';
 import { hbaProblems, isOn, parseConf, parseServerArgs } from '../lib/postgres-config';
 import { asArray, asRecords, asString, at } from '../lib/values';
-import { workloadsOf, type Workload } from '../lib/workloads';
+import { mountedFileText, workloadsOf, type Workload } from '../lib/workloads';
 
 const modernVersions = ['tlsv1.2', 'tlsv1.3'];
 
@@ -40,8 +40,8 @@ export const postgresTlsOnly = defineStackPolicy({
         if (name.endsWith('.conf') && !/hba|ident/.test(name))
           parseConf(text).forEach((v, k) => settings.set(k, v));
       }
-      for (const { kind, spec } of postgres.containers) {
-        if (kind !== 'containers') continue;
+      const servers = postgres.containers.filter(({ kind }) => kind === 'containers');
+      for (const { spec } of servers) {
         const argv = [...asArray(spec.command), ...asArray(spec.args)].map((part) => asString(part) ?? '');
         parseServerArgs(argv).forEach((value, key) => settings.set(key, value));
         const hostAuthMethod = envOf(spec).get('POSTGRES_HOST_AUTH_METHOD')?.value;
@@ -62,10 +62,19 @@ export const postgresTlsOnly = defineStackPolicy({
           postgres.urn,
         );
       }
-      const hbaFiles = files.filter(([name]) => name.includes('hba'));
+      // With hba_file set, exactly that file counts; otherwise any mounted pg_hba (an init script copies it).
+      const hbaPath = settings.get('hba_file');
+      const hbaFiles: Array<[string, string]> = hbaPath
+        ? servers.flatMap(({ spec }) => {
+            const text = mountedFileText(args.resources, postgres, spec, hbaPath);
+            return text === undefined ? [] : [[hbaPath, text] as [string, string]];
+          })
+        : files.filter(([name]) => name.includes('hba'));
       if (hbaFiles.length === 0) {
         reportViolation(
-          `${postgres.label}: no pg_hba.conf is mounted; the image default accepts host connections without TLS`,
+          hbaPath
+            ? `${postgres.label}: hba_file ${hbaPath} is not a file of a mounted ConfigMap or Secret`
+            : `${postgres.label}: no pg_hba.conf is mounted; the image default accepts host connections without TLS`,
           postgres.urn,
         );
       }

@@ -155,7 +155,10 @@ function hardenedStack(): PolicyInputResource[] {
                 'postgres',
                 'postgres:16.4',
                 { POSTGRES_PASSWORD_FILE: '/etc/postgres-secrets/password' },
-                { args: ['-c', 'ssl=on', '-c', 'hba_file=/etc/postgres/pg_hba.conf'] },
+                {
+                  args: ['-c', 'ssl=on', '-c', 'hba_file=/etc/postgres/pg_hba.conf'],
+                  volumeMounts: [{ name: 'config', mountPath: '/etc/postgres', readOnly: true }],
+                },
               ),
             ],
             [

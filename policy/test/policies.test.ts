@@ -335,8 +335,23 @@ const badCases: BadCase[] = [
   },
   {
     policy: 'postgres-tls-only',
-    what: 'no pg_hba.conf mounted',
-    mutate: (s) => void delete pgConfig(s)['pg_hba.conf'],
+    what: 'hba_file pointing outside the mounted config',
+    mutate: (s) =>
+      void (firstContainer(byName(s, 'postgres')).args = [
+        '-c',
+        'ssl=on',
+        '-c',
+        'hba_file=/var/lib/pg_hba.conf',
+      ]),
+    message: /hba_file \/var\/lib\/pg_hba.conf is not a file of a mounted ConfigMap or Secret/,
+  },
+  {
+    policy: 'postgres-tls-only',
+    what: 'no pg_hba.conf mounted and no hba_file',
+    mutate: (s) => {
+      delete pgConfig(s)['pg_hba.conf'];
+      firstContainer(byName(s, 'postgres')).args = ['-c', 'ssl=on'];
+    },
     message: /no pg_hba.conf is mounted/,
   },
   {
