@@ -47,7 +47,7 @@ export function looksLikeSecretKey(key: string): boolean {
 export const SECRET_OUTPUTS: Record<string, readonly string[]> = {
   'random:index/randomPassword:RandomPassword': ['result', 'bcryptHash'],
   'random:index/randomString:RandomString': ['result'],
-  'random:index/randomBytes:RandomBytes': ['base64', 'hex'],
+  'random:index/randomBytes:RandomBytes': ['base64', 'hex', 'b64Std', 'b64Url', 'dec'],
   'tls:index/privateKey:PrivateKey': ['privateKeyPem', 'privateKeyOpenssh', 'privateKeyPemPkcs8'],
 };
 
@@ -138,4 +138,13 @@ export function labelGeneratedValues<T>(value: T, generated: Readonly<Record<str
     return item;
   };
   return replace(value) as T;
+}
+
+/**
+ * The pieces of a secret that would show in any printed form (raw, YAML block, JSON-escaped): its
+ * lines of eight characters or more, each also JSON-escaped.
+ */
+export function secretFragments(secrets: readonly string[]): string[] {
+  const lines = secrets.flatMap((secret) => secret.split('\n').filter((line) => line.trim().length >= 8));
+  return [...new Set(lines.flatMap((line) => [line, JSON.stringify(line).slice(1, -1)]))];
 }

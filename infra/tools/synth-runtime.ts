@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { fallbackMocks } from './fallback-mocks';
 import { isRecord, type SynthResource, type SynthResult, UsageError } from './model';
-import { inferSecretPaths, SECRET_OUTPUTS, unwrapWireValue } from './secrets';
+import { inferSecretPaths, maskSecrets, SECRET_OUTPUTS, unwrapWireValue } from './secrets';
 import {
   controlsFromConfig,
   DEFAULT_PROGRAM,
@@ -137,13 +137,12 @@ export function buildResult(stack: string, controls: string[], recorded: readonl
   for (const resource of resources) {
     const inferred = inferSecretPaths(resource.type, resource.inputs, secrets);
     if (resource.outputs !== undefined) {
-      const outputPaths = new Set([...(SECRET_OUTPUTS[resource.type] ?? [])]);
-      resource.outputs = Object.fromEntries(
-        Object.entries(resource.outputs).map(([key, value]) => [
-          key,
-          outputPaths.has(key) ? '[secret]' : value,
-        ]),
-      );
+      // Outputs echo inputs (a certificate's own private key): mask by name and by value alike.
+      const outputPaths = [
+        ...(SECRET_OUTPUTS[resource.type] ?? []).filter((key) => key in (resource.outputs ?? {})),
+        ...inferSecretPaths(resource.type, resource.outputs, secrets),
+      ];
+      resource.outputs = maskSecrets(resource.outputs, outputPaths);
     }
     const all = [...new Set([...resource.secretPaths, ...inferred])].sort();
     // A path under an already secret path adds nothing.
