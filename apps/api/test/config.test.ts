@@ -172,14 +172,19 @@ describe('loadConfig', () => {
 
 describe('server.ts', () => {
   const serverPath = fileURLToPath(new URL('../src/server.ts', import.meta.url));
-  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
   function runServer(
     env: Env,
     untilStdout?: RegExp,
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(tsx, [serverPath], { env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' });
+      // One process (no tsx wrapper relaying signals), so SIGTERM reaches the server itself.
+      const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, ...env },
+        stdio: 'pipe',
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => {
