@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { asKubernetesObject, type SynthResult } from './model';
+import { asKubernetesObject, SECRET_PLACEHOLDER, type SynthResult } from './model';
 import { TOOLS_ROOT } from './synth';
 
 /** What the policy pack's pure runner (policy/run.ts) takes and returns; the rules live only there. */
@@ -53,7 +53,12 @@ export interface CheckReport {
 }
 
 export async function checkStack(result: SynthResult, runner: PolicyRunner): Promise<CheckReport> {
-  const violations = await runner(policyInputs(result));
+  // Policies see real values; whatever they say is printed, so generated secrets are masked first.
+  const secrets = [...result.secretValues].sort((a, b) => b.length - a.length);
+  const violations = (await runner(policyInputs(result))).map((violation) => ({
+    ...violation,
+    message: secrets.reduce((text, secret) => text.split(secret).join(SECRET_PLACEHOLDER), violation.message),
+  }));
   const objectNames = new Map<string, string>();
   for (const resource of result.resources) {
     const manifest = asKubernetesObject(resource);

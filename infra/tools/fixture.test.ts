@@ -177,7 +177,7 @@ describe('check (with a stand-in runner)', () => {
           remediation: 'Turn on authn-jwt.',
           enforcementLevel: 'mandatory',
           urn: api?.urn as string,
-          message: 'AUTH_MODE is none',
+          message: `AUTH_MODE is none, password ${full.secretValues[0]}`,
         },
         {
           policy: 'backups',
@@ -195,6 +195,7 @@ describe('check (with a stand-in runner)', () => {
     const text = formatCheck(report);
     expect(text).toContain('FAIL A01 api-auth-enabled: Deployment workshop-full/api');
     expect(text).toContain('fixed by control: authn-jwt');
+    expect(text).toContain('AUTH_MODE is none, password [secret]');
     expect(text).toContain('remediation: Turn on authn-jwt.');
     expect(text).toContain('WARN A02 backups: the stack');
     const clean = await checkStack(full, async () => []);
