@@ -91,7 +91,7 @@ const COMMANDS: Record<string, Command> = {
     flags: ['out', 'controls'],
     async run([stack], flags) {
       const result = await synthesize(await options(stack as string, flags.get('controls')));
-      const dir = flags.get('out') ?? path.join('out', result.stack);
+      const dir = flags.get('out') ?? path.join(REPO_ROOT, 'out', result.stack);
       const files = writeRender(result, dir);
       console.log(
         `${result.stack}: wrote ${files.length} files to ${dir} (${result.resources.length} resources)`,
@@ -136,7 +136,7 @@ const COMMANDS: Record<string, Command> = {
     booleans: ['check'],
     async run([stack], flags) {
       const result = await synthesize(await options(stack as string, flags.get('controls')));
-      const svgFile = flags.get('out') ?? path.join('out', result.stack, 'architecture.svg');
+      const svgFile = flags.get('out') ?? path.join(REPO_ROOT, 'out', result.stack, 'architecture.svg');
       if (!svgFile.endsWith('.svg')) throw new UsageError(`--out must name an .svg file, not '${svgFile}'`);
       const mmdFile = svgFile.replace(/\.svg$/, '.mmd');
       const { svg, mermaid } = drawArchitecture(result);
@@ -176,7 +176,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  process.chdir(process.env.INIT_CWD ?? REPO_ROOT);
+  // npm runs scripts from the package root; relative --out paths mean the caller's directory.
+  if (process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
