@@ -187,7 +187,7 @@ function benchToken(fixture: Fixture, url: string, scope: string): Promise<strin
   });
 }
 
-/** --profile: start and end mode again under `node --cpu-prof`, on GET /users/:id only. */
+/** --profile: start and end mode again under `node --cpu-prof`, one server per read route. */
 async function profileReads(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
   const dir = join(REPO_ROOT, 'bench', '.work', 'profiles');
   await mkdir(dir, { recursive: true });
@@ -196,25 +196,32 @@ async function profileReads(fixture: Fixture, profile: Profile, results: BenchRe
     ['start', startModeEnv(fixture), undefined],
     ['end', endModeEnv(fixture), fixture.client],
   ];
-  for (const [mode, env, tls] of modes) {
-    const before = new Set(await readdir(dir));
-    const server = await startApiServer(`${mode}-profiled`, env, ['--cpu-prof', '--cpu-prof-dir', dir]);
-    try {
-      const headers: Record<string, string> =
-        mode === 'end'
-          ? { authorization: `Bearer ${await benchToken(fixture, server.url, 'read:user')}` }
-          : {};
-      await measureHttp(server, plans(ids, () => headers)['GET /users/:id'], profile.load, tls);
-    } finally {
-      await server.stop();
+  const routes: Route[] = ['GET /users/:id', 'GET /transactions?limit=100'];
+  for (const route of routes) {
+    for (const [mode, env, tls] of modes) {
+      const before = new Set(await readdir(dir));
+      const spawned = performance.now();
+      const server = await startApiServer(`${mode}-profiled`, env, ['--cpu-prof', '--cpu-prof-dir', dir]);
+      let skipSeconds: number;
+      try {
+        const scope = 'read:user read:transaction';
+        const headers: Record<string, string> =
+          mode === 'end' ? { authorization: `Bearer ${await benchToken(fixture, server.url, scope)}` } : {};
+        skipSeconds = (performance.now() - spawned) / 1000;
+        await measureHttp(server, plans(ids, () => headers)[route], profile.load, tls);
+      } finally {
+        await server.stop();
+      }
+      const file = (await readdir(dir)).find((name) => !before.has(name) && name.endsWith('.cpuprofile'));
+      if (file === undefined) throw new Error(`${mode}: node --cpu-prof wrote no profile into ${dir}`);
+      results.profiles.push({
+        stack: mode,
+        route,
+        file: join('bench', '.work', 'profiles', file),
+        top: await summarizeProfile(join(dir, file), skipSeconds),
+      });
+      log(`profiled ${mode} ${route}: ${file}`);
     }
-    const file = (await readdir(dir)).find((name) => !before.has(name) && name.endsWith('.cpuprofile'));
-    if (file === undefined) throw new Error(`${mode}: node --cpu-prof wrote no profile into ${dir}`);
-    results.profiles[mode] = {
-      file: join('bench', '.work', 'profiles', file),
-      top: await summarizeProfile(join(dir, file)),
-    };
-    log(`profiled ${mode}: ${file}`);
   }
 }
 
@@ -336,6 +343,7 @@ async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: 
     for (const size of profile.reconcilerSizes) {
       await sql`delete from transactions where id > ${size}`;
       await sql`vacuum analyze transactions`;
+      const apiCpuBefore = api.cpuSeconds();
       const runResult = await timedNode(['--import', 'tsx', 'apps/reconciler/src/main.ts'], {
         API_URL: api.url,
         TLS_CA_FILE: join(fixture.serverCertDir, 'ca.crt'),
@@ -356,6 +364,8 @@ async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: 
         transactionsPerSecond: report.counts.transactions / (report.durationMs / 1000),
         peakRssMiB: runResult.peakRssMiB,
         processSeconds: runResult.seconds,
+        reconcilerCpuSeconds: runResult.cpuSeconds,
+        apiCpuSeconds: api.cpuSeconds() - apiCpuBefore,
         load: loadAverage(),
       });
       log(`reconciler ${report.counts.transactions}: ${(report.durationMs / 1000).toFixed(1)} s`);
@@ -432,7 +442,7 @@ async function main(): Promise<void> {
     http: { start: {}, end: {}, endNoAuth: {}, baseline: {}, pgbench: {} },
     reconciler: [],
     offline: [],
-    profiles: {},
+    profiles: [],
   };
   log(`${profileName} run: seeding ${profile.users} users and ${profile.transactions} transactions`);
   const fixture = await createFixture({ users: profile.users, transactions: profile.transactions });

@@ -7,6 +7,8 @@ export interface ProcessRun {
   seconds: number;
   /** Peak RSS of the child and its descendants, MiB (GNU time's %M). */
   peakRssMiB: number;
+  /** User + system CPU seconds of the child (GNU time's %U + %S). */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -15,7 +17,7 @@ export interface ProcessRun {
 export function timedNode(args: string[], env: Record<string, string>): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '__time__ %M', process.execPath, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '__time__ %M %U %S', process.execPath, ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,13 +28,14 @@ export function timedNode(args: string[], env: Record<string, string>): Promise<
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const match = /__time__ (\d+)\s*$/.exec(stderr);
+      const match = /__time__ (\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
       resolve({
         code,
         seconds: (performance.now() - started) / 1000,
         peakRssMiB: match ? Number(match[1]) / 1024 : Number.NaN,
+        cpuSeconds: match ? Number(match[2]) + Number(match[3]) : Number.NaN,
         stdout,
-        stderr: stderr.replace(/__time__ \d+\s*$/, ''),
+        stderr: stderr.replace(/__time__ [\d. ]+$/, ''),
       });
     });
   });

@@ -21,7 +21,8 @@ export interface ProfileShare {
 /** `node_modules/<pkg>` for dependencies, the repo path for our code, `(node:<module>)` for Node, or V8's tags. */
 export function categoryOf(frame: ProfileNode['callFrame']): string {
   const { url, functionName } = frame;
-  if (url === '') return functionName === '' ? '(anonymous native)' : `(${functionName})`;
+  if (url === '' && functionName.startsWith('(')) return functionName;
+  if (url === '') return functionName === '' ? '(anonymous native)' : `native ${functionName}`;
   if (url.startsWith('node:')) return `(${url})`;
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules?.[1]) return modules[1];
@@ -29,15 +30,18 @@ export function categoryOf(frame: ProfileNode['callFrame']): string {
   return ours?.[1] ?? url;
 }
 
-export async function summarizeProfile(file: string, top = 15): Promise<ProfileShare[]> {
+/** Shares of busy time, leaving out the first `skipSeconds` (start-up: module loading, compilation). */
+export async function summarizeProfile(file: string, skipSeconds: number, top = 15): Promise<ProfileShare[]> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const totals = new Map<string, number>();
   let all = 0;
+  let elapsed = 0;
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
     const micros = profile.timeDeltas[index] ?? 0;
-    if (!node) return;
+    elapsed += micros;
+    if (!node || elapsed < skipSeconds * 1e6) return;
     const category = categoryOf(node.callFrame);
     // Shares of busy time: waiting for the network is not a cost.
     if (category === '(idle)') return;

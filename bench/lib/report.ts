@@ -18,6 +18,9 @@ export interface ReconcilerRow {
   transactionsPerSecond: number;
   peakRssMiB: number;
   processSeconds: number;
+  /** CPU of the reconciler process and of the API server process during the run. */
+  reconcilerCpuSeconds: number;
+  apiCpuSeconds: number;
   load: number;
 }
 
@@ -46,8 +49,8 @@ export interface BenchResults {
   jwt?: JwtCost;
   reconciler: ReconcilerRow[];
   offline: OfflineRow[];
-  /** With --profile: where the server's busy CPU time went on GET /users/:id. */
-  profiles: Partial<Record<Stack, { file: string; top: ProfileShare[] }>>;
+  /** With --profile: where the server's busy CPU time went, per stack and read route. */
+  profiles: { stack: Stack; route: Route; file: string; top: ProfileShare[] }[];
 }
 
 export const TARGETS = {
@@ -146,12 +149,12 @@ function authCost(results: BenchResults): string[] {
 
 function reconcilerTable(results: BenchResults): string[] {
   const lines = [
-    '| transactions | pages | wall s | transactions/s | peak RSS MiB | process s | load |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| transactions | pages | wall s | transactions/s | peak RSS MiB | process s | reconciler CPU s | API CPU s | load |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results.reconciler) {
     lines.push(
-      `| ${int(row.transactions)} | ${int(row.pages)} | ${fixed(row.seconds, 2)} | ${int(row.transactionsPerSecond)} | ${fixed(row.peakRssMiB)} | ${fixed(row.processSeconds, 2)} | ${fixed(row.load, 1)} |`,
+      `| ${int(row.transactions)} | ${int(row.pages)} | ${fixed(row.seconds, 2)} | ${int(row.transactionsPerSecond)} | ${fixed(row.peakRssMiB)} | ${fixed(row.processSeconds, 2)} | ${fixed(row.reconcilerCpuSeconds, 2)} | ${fixed(row.apiCpuSeconds, 2)} | ${fixed(row.load, 1)} |`,
     );
   }
   const largest = [...results.reconciler].sort((a, b) => b.transactions - a.transactions)[0];
@@ -176,14 +179,14 @@ function offlineTable(results: BenchResults): string[] {
 }
 
 function profileTables(results: BenchResults): string[] {
-  const entries = Object.entries(results.profiles);
-  if (entries.length === 0) return [];
+  if (results.profiles.length === 0) return [];
   const lines = [
-    '## CPU profiles (`--profile`: `node --cpu-prof` of the server on GET /users/:id, share of busy time)',
+    '## CPU profiles (`--profile`: `node --cpu-prof` of the server under load, share of busy time after start-up)',
     '',
   ];
-  for (const [stack, profile] of entries) {
-    lines.push(`${STACK_LABELS[stack as Stack]} — \`${profile.file}\``, '', '| where | % |', '|---|---:|');
+  for (const profile of results.profiles) {
+    const title = `${STACK_LABELS[profile.stack]}, \`${profile.route}\` — \`${profile.file}\``;
+    lines.push(title, '', '| where | % |', '|---|---:|');
     for (const share of profile.top) lines.push(`| ${share.where} | ${fixed(share.percent)} |`);
     lines.push('');
   }
