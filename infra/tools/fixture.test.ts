@@ -16,13 +16,14 @@ let mini: SynthResult;
 let miniAgain: SynthResult;
 let full: SynthResult;
 
+// Child processes on a shared 2-core machine: allow more than the default hook timeout.
 beforeAll(async () => {
   [mini, miniAgain, full] = await Promise.all([
     synthesize({ stack: 'mini', root }),
     synthesize({ stack: 'mini', root }),
     synthesize({ stack: 'full', root }),
   ]);
-});
+}, 300_000);
 
 describe('synthesis', () => {
   it('records every resource with type, parent and the stack config', () => {

@@ -18,6 +18,7 @@ let startAgain: SynthResult;
 let end: SynthResult;
 let catalog: CatalogControl[];
 
+// Child processes on a shared 2-core machine: allow more than the default hook timeout.
 beforeAll(async () => {
   [start, end, startAgain, catalog] = await Promise.all([
     synthesize({ stack: 'start' }),
@@ -25,7 +26,7 @@ beforeAll(async () => {
     synthesize({ stack: 'start' }),
     loadCatalog(),
   ]);
-});
+}, 300_000);
 
 type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
 
