@@ -125,9 +125,12 @@ export function envOf(container: PropertyBag): Map<string, EnvEntry> {
   for (const entry of asRecords(container.env)) {
     const name = asString(entry.name);
     if (!name) continue;
+    // Read lazily: a value unknown during a preview must only blind the policies that need it.
     env.set(name, {
       name,
-      value: asString(entry.value),
+      get value() {
+        return asString(entry.value);
+      },
       fromReference: asRecord(entry.valueFrom) !== undefined,
     });
   }

@@ -4,6 +4,8 @@ import { asArray, asString } from '../lib/values';
 import { workloadOf } from '../lib/workloads';
 
 const postgresUrl = /^postgres(ql)?:\/\//;
+/** Variables that may hold a connection URL (only these are read: other values may be unknown in a preview). */
+const connectionVariable = /(URL|URI|DSN)$|^DATABASE/;
 
 /** Problems with a libpq URL or key=value conninfo that is meant to reach a server. */
 function connectionProblems(text: string): string[] {
@@ -33,7 +35,7 @@ export const dbClientVerifyFull = defineResourcePolicy({
           reportViolation(`${where}: PGSSLMODE is ${mode ? `"${mode}"` : 'unset'}, expected verify-full`);
         if (!isSet(env.get('PGSSLROOTCERT'))) reportViolation(`${where}: PGSSLROOTCERT is not set`);
       }
-      for (const entry of env.values()) {
+      for (const entry of [...env.values()].filter((e) => connectionVariable.test(e.name))) {
         if (entry.value && postgresUrl.test(entry.value)) {
           const missing = connectionProblems(entry.value);
           if (missing.length > 0) reportViolation(`${where}: ${entry.name} lacks ${missing.join(' and ')}`);

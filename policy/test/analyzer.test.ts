@@ -20,6 +20,9 @@ import { byName, goodStack, setEnv } from './fixtures';
 const policyDir = path.resolve(__dirname, '..');
 const runPolicyPack = require.resolve('@pulumi/pulumi/cmd/run-policy-pack');
 
+// The engine's marker for a value computed during the update (a CA bundle, an issuer URL ...).
+const unknown = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
+
 let server: ChildProcess | undefined;
 let client: AnalyzerClient;
 
@@ -81,9 +84,22 @@ describe('the pack under the CLI runtime', () => {
     expect(diagnostics).toEqual([expect.stringMatching(/^api-auth-enabled: .*AUTH_MODE=none/)]);
   });
 
+  it('judges a workload whose other env values are still unknown during a preview', async () => {
+    const api = byName(goodStack(), 'api');
+    setEnv(api, 'AUTH_MODE', 'none');
+    setEnv(api, 'JWT_ISSUER', unknown);
+    const request = new AnalyzeRequest()
+      .setType(api.type)
+      .setName(api.name)
+      .setUrn(api.urn)
+      .setOptions(new AnalyzerResourceOptions())
+      .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(api.props)) as never));
+    const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
+    const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
+    expect(diagnostics).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);
+  });
+
   it('judges a ConfigMap whose values are still unknown during a preview', async () => {
-    // The engine's marker for a value that is computed during the update (a CA bundle, say).
-    const unknown = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
     const request = new AnalyzeRequest()
       .setType('kubernetes:core/v1:ConfigMap')
       .setName('bundle')
