@@ -14,10 +14,10 @@ import {
 } from './synth';
 
 // The parts of Pulumi's gRPC request/response objects the recorder reads.
-interface StructLike {
+export interface StructLike {
   toJavaScript(): Record<string, unknown>;
 }
-interface ResourceRequest {
+export interface ResourceRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -26,6 +26,7 @@ interface ResourceRequest {
   getDependenciesList?(): string[];
   getObject?(): StructLike | undefined;
   getProperties?(): StructLike | undefined;
+  getAdditionalsecretoutputsList?(): string[];
 }
 interface ResourceResponse {
   getUrn(): string;
@@ -42,7 +43,7 @@ interface RuntimeSettings {
   waitForRPCs(): Promise<void>;
 }
 
-interface Recorded {
+export interface Recorded {
   request: ResourceRequest;
   urn?: string;
   state?: Record<string, unknown>;
@@ -112,11 +113,17 @@ export function buildResult(stack: string, controls: string[], recorded: readonl
     };
     if (request.getParent() !== '') resource.parent = request.getParent();
     if (request.getProvider() !== '') resource.provider = request.getProvider();
-    if (GENERATOR.test(type) && state !== undefined) {
+    const declaredSecret = request.getAdditionalsecretoutputsList?.() ?? [];
+    // Generators, and any non-Kubernetes resource whose SDK declares secret outputs (a Secret's own
+    // data is masked by path instead: its literals, like a default password, must not taint others).
+    const generator = GENERATOR.test(type) || (declaredSecret.length > 0 && !type.startsWith('kubernetes:'));
+    if (generator && state !== undefined) {
       const outputSecretPaths: string[] = [];
       const outputs = unwrapWireValue(state, [], outputSecretPaths) as Record<string, unknown>;
       resource.outputs = outputs;
+      // The provider SDK declares its secret outputs (additionalSecretOutputs); the list covers older SDKs.
       const secretProps = new Set([
+        ...declaredSecret,
         ...(SECRET_OUTPUTS[type] ?? []),
         ...outputSecretPaths.map((p) => p.split('.')[0]),
       ]);
