@@ -15,7 +15,8 @@ import {
   type AnalyzerInfo,
 } from '@pulumi/pulumi/proto/analyzer_pb';
 import { securePolicies } from '../policies';
-import { byName, goodStack, setEnv } from './fixtures';
+import type { PolicyInputResource } from '../run';
+import { byName, goodStack, resource, setEnv } from './fixtures';
 
 const policyDir = path.resolve(__dirname, '..');
 const runPolicyPack = require.resolve('@pulumi/pulumi/cmd/run-policy-pack');
@@ -51,6 +52,18 @@ function call<T>(
   );
 }
 
+/** Sends one resource as the engine does during a preview; answers `policy: message` lines. */
+async function analyze(target: PolicyInputResource): Promise<string[]> {
+  const request = new AnalyzeRequest()
+    .setType(target.type)
+    .setName(target.name)
+    .setUrn(target.urn)
+    .setOptions(new AnalyzerResourceOptions())
+    .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(target.props)) as never));
+  const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
+  return response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
+}
+
 beforeAll(async () => {
   const port = await startPack();
   client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -73,47 +86,22 @@ describe('the pack under the CLI runtime', () => {
   it('reports a violation for a resource the engine sends', async () => {
     const api = byName(goodStack(), 'api');
     setEnv(api, 'AUTH_MODE', 'none');
-    const request = new AnalyzeRequest()
-      .setType(api.type)
-      .setName(api.name)
-      .setUrn(api.urn)
-      .setOptions(new AnalyzerResourceOptions())
-      .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(api.props)) as never));
-    const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
-    const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
-    expect(diagnostics).toEqual([expect.stringMatching(/^api-auth-enabled: .*AUTH_MODE=none/)]);
+    expect(await analyze(api)).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);
   });
 
   it('judges a workload whose other env values are still unknown during a preview', async () => {
     const api = byName(goodStack(), 'api');
     setEnv(api, 'AUTH_MODE', 'none');
     setEnv(api, 'JWT_ISSUER', unknown);
-    const request = new AnalyzeRequest()
-      .setType(api.type)
-      .setName(api.name)
-      .setUrn(api.urn)
-      .setOptions(new AnalyzerResourceOptions())
-      .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(api.props)) as never));
-    const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
-    const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
-    expect(diagnostics).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);
+    expect(await analyze(api)).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);
   });
 
   it('judges a ConfigMap whose values are still unknown during a preview', async () => {
-    const request = new AnalyzeRequest()
-      .setType('kubernetes:core/v1:ConfigMap')
-      .setName('bundle')
-      .setUrn('urn:pulumi:test::secure-workshop::kubernetes:core/v1:ConfigMap::bundle')
-      .setOptions(new AnalyzerResourceOptions())
-      .setProperties(
-        Struct.fromJavaScript({
-          metadata: { name: 'ca', namespace: 'x' },
-          data: { 'ca.crt': unknown, 'db.password': unknown },
-        }),
-      );
-    const response = await call<AnalyzeResponse>((cb) => client.analyze(request, cb));
-    const diagnostics = response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
-    expect(diagnostics).toEqual([
+    const bundle = resource('kubernetes:core/v1:ConfigMap', 'bundle', {
+      metadata: { name: 'ca', namespace: 'x' },
+      data: { 'ca.crt': unknown, 'db.password': unknown },
+    });
+    expect(await analyze(bundle)).toEqual([
       expect.stringMatching(/^no-secret-literals: [\s\S]*"db.password" looks secret/),
     ]);
   });
