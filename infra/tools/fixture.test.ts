@@ -45,6 +45,14 @@ describe('synthesis', () => {
   });
 });
 
+describe('synthesis errors', () => {
+  it("reports the program's own error in one line", async () => {
+    await expect(synthesize({ stack: 'mini', root, controls: ['bogus'] })).rejects.toThrow(
+      /^synthesis of stack 'mini' failed: unknown control 'bogus'$/,
+    );
+  });
+});
+
 describe('render', () => {
   it('writes one YAML per object with stable names, Helm releases and resources.json', () => {
     const files = renderFiles(full);

@@ -10,6 +10,7 @@ export const TOOLS_ROOT = path.resolve(__dirname, '..', '..');
 /** Where Pulumi.yaml, the stack files and the program are; SECURE_WORKSHOP_ROOT points the tools at another tree. */
 export const REPO_ROOT = process.env.SECURE_WORKSHOP_ROOT ?? TOOLS_ROOT;
 export const DEFAULT_PROGRAM = 'infra/index.ts';
+const SYNTH_TIMEOUT_MS = 300_000;
 
 export interface SynthOptions {
   /** Stack name: picks `Pulumi.<stack>.yaml` and becomes `pulumi.getStack()`. */
@@ -115,6 +116,8 @@ export function synthesize(options: SynthOptions): Promise<SynthResult> {
     const child = spawn(process.execPath, ['--import', 'tsx', worker], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // A program that never settles (an output that is never resolved) must not hang CI.
+      timeout: SYNTH_TIMEOUT_MS,
       env: { ...process.env, SECURE_WORKSHOP_SYNTH_OPTIONS: JSON.stringify({ ...options, root }) },
     });
     let stderr = '';
@@ -127,13 +130,17 @@ export function synthesize(options: SynthOptions): Promise<SynthResult> {
       message = received as WorkerMessage;
     });
     child.on('error', (error) => reject(new Error(`cannot start the synthesis worker: ${error.message}`)));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (message?.ok === true && message.result !== undefined) {
         if (stderr.trim() !== '') process.stderr.write(stderr);
         resolve(message.result);
         return;
       }
-      const reason = message?.error ?? (stderr.trim().split('\n').pop() || `worker exited with code ${code}`);
+      const reason =
+        message?.error ??
+        (signal === 'SIGTERM'
+          ? `no answer within ${SYNTH_TIMEOUT_MS / 1000} s`
+          : stderr.trim().split('\n').pop() || `worker exited with code ${code}`);
       const error = `synthesis of stack '${options.stack}' failed: ${reason}`;
       reject(message?.usage === true ? new UsageError(error) : new Error(error));
     });
