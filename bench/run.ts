@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--out FILE]`: what the hardening costs and how the stack compares,
+// `npm run bench [-- --quick] [--profile] [--out FILE]`: what the hardening costs and how the stack compares,
 // measured side by side on one PostgreSQL and one seeded data set; writes a Markdown report.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -187,7 +187,7 @@ function benchToken(fixture: Fixture, url: string, scope: string): Promise<strin
   });
 }
 
-/** --profile: start and end mode again under `node --cpu-prof`, one server per read route. */
+/** Start and end mode again under `node --cpu-prof`, one server per read route (full runs, or --profile). */
 async function profileReads(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
   const dir = join(REPO_ROOT, 'bench', '.work', 'profiles');
   await mkdir(dir, { recursive: true });
@@ -450,7 +450,8 @@ async function main(): Promise<void> {
     results.data.seedSeconds = fixture.seedSeconds;
     log(`seeded in ${fixture.seedSeconds.toFixed(1)} s`);
     await benchmarkApis(fixture, profile, results);
-    if (values.profile) await profileReads(fixture, profile, results);
+    // A full run always profiles: a missed target needs its explanation in the same report.
+    if (values.profile || !values.quick) await profileReads(fixture, profile, results);
     log('JWT verification micro-benchmark');
     results.jwt = await measureJwtCost(fixture, profile.jwtIterations);
     await benchmarkReconciler(fixture, profile, results);
