@@ -1,5 +1,6 @@
 import type { PolicyResource } from '@pulumi/policy';
-import { findObject, k8sTypes } from './k8s';
+import { parse as parseYaml } from 'yaml';
+import { findObject, k8sTypes, metadataOf } from './k8s';
 import { asRecord, asRecords, asString, at, type PropertyBag } from './values';
 
 export interface MiddlewareView {
@@ -44,4 +45,39 @@ export function pluginConfig(middleware: MiddlewareView, pattern: RegExp): Prope
   if (!plugins) return undefined;
   const entry = Object.entries(plugins).find(([name]) => pattern.test(name));
   return entry ? (asRecord(entry[1]) ?? {}) : undefined;
+}
+
+export interface TraefikValuesSource {
+  urn: string;
+  label: string;
+  /** Helm values of the Traefik chart, or an error when they do not parse. */
+  values: PropertyBag | Error;
+}
+
+const helmChartConfig = 'kubernetes:helm.cattle.io/v1:HelmChartConfig';
+
+/** Traefik chart values the program sets: k3s's HelmChartConfig `traefik`, or its own Traefik release. */
+export function traefikValues(resource: {
+  type: string;
+  urn: string;
+  name: string;
+  props: PropertyBag;
+}): TraefikValuesSource | undefined {
+  if (resource.type === helmChartConfig && metadataOf(resource.props).name === 'traefik') {
+    const label = `HelmChartConfig ${metadataOf(resource.props).namespace}/traefik`;
+    try {
+      const parsed: unknown = parseYaml(asString(at(resource.props, 'spec', 'valuesContent')) ?? '');
+      return { urn: resource.urn, label, values: asRecord(parsed) ?? {} };
+    } catch (error) {
+      return { urn: resource.urn, label, values: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+  if (resource.type === k8sTypes.helmRelease && asString(resource.props.chart) === 'traefik') {
+    return {
+      urn: resource.urn,
+      label: `Helm release ${resource.name}`,
+      values: asRecord(resource.props.values) ?? {},
+    };
+  }
+  return undefined;
 }

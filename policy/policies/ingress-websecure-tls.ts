@@ -1,6 +1,6 @@
 import { defineStackPolicy } from '../lib/define';
 import { findObject, k8sTypes, metadataOf } from '../lib/k8s';
-import { resolveMiddlewares } from '../lib/traefik';
+import { resolveMiddlewares, traefikValues } from '../lib/traefik';
 import { asArray, asRecord, asRecords, asString, at, isTrue } from '../lib/values';
 
 const modernVersions = ['VersionTLS12', 'VersionTLS13'];
@@ -8,7 +8,7 @@ const modernVersions = ['VersionTLS12', 'VersionTLS13'];
 export const ingressWebsecureTls = defineStackPolicy({
   name: 'ingress-websecure-tls',
   description:
-    'Ingress routes listen on websecure only, terminate TLS with a TLSOption of minVersion TLS 1.2+, and verify upstreams against our CA.',
+    'Ingress routes listen on websecure only (Traefik redirects web to it), terminate TLS with a TLSOption of minVersion TLS 1.2+, and verify upstreams against our CA.',
   owaspCategory: 'A02',
   control: 'api-gateway',
   remediation:
@@ -58,6 +58,17 @@ export const ingressWebsecureTls = defineStackPolicy({
           `${label}: TLSOption ${optionName} has minVersion ${minVersion ?? 'unset'}, expected TLS 1.2+`,
           route.urn,
         );
+      }
+    }
+    for (const source of args.resources.flatMap((r) => traefikValues(r) ?? [])) {
+      if (source.values instanceof Error) {
+        reportViolation(`${source.label}: values do not parse (${source.values.message})`, source.urn);
+        continue;
+      }
+      // Chart 23+ spells it ports.web.redirectTo.port; older charts took the entry point name.
+      const redirect = at(source.values, 'ports', 'web', 'redirectTo');
+      if ((asString(at(redirect, 'port')) ?? asString(redirect)) !== 'websecure') {
+        reportViolation(`${source.label}: the web entry point does not redirect to websecure`, source.urn);
       }
     }
     for (const transport of args.resources.filter((r) => r.type === k8sTypes.serversTransport)) {

@@ -72,6 +72,16 @@ function allowPolicy(name: string, spec: Props): PolicyInputResource {
 
 const peer = (name: string) => ({ podSelector: selectorOf(name) });
 
+export const traefikValuesContent = [
+  'experimental:',
+  '  plugins:',
+  '    jwt: { moduleName: github.com/traefik-plugins/traefik-jwt-plugin, version: v0.10.0 }',
+  '    fail2ban: { moduleName: github.com/tomMoulard/fail2ban, version: v0.9.0 }',
+  'ports:',
+  '  web: { redirectTo: { port: websecure } }',
+  '',
+].join('\n');
+
 /** The hardened stack: every policy of the pack is silent on it. */
 export function goodStack(): PolicyInputResource[] {
   return structuredClone(hardenedStack());
@@ -296,6 +306,10 @@ function hardenedStack(): PolicyInputResource[] {
       version: 'v1.19.1',
       repositoryOpts: { repo: 'https://charts.jetstack.io' },
       values: {},
+    }),
+    resource('kubernetes:helm.cattle.io/v1:HelmChartConfig', 'traefik-config', {
+      metadata: { name: 'traefik', namespace: 'kube-system' },
+      spec: { valuesContent: traefikValuesContent },
     }),
     resource('kubernetes:traefik.io/v1alpha1:Middleware', 'fail2ban', {
       metadata: meta('fail2ban'),

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { securePolicies } from '../policies';
 import { runPolicies, type PolicyInputResource } from '../run';
-import { byName, firstContainer, goodStack, podSpecOfFixture, resource, setEnv } from './fixtures';
+import {
+  byName,
+  firstContainer,
+  goodStack,
+  podSpecOfFixture,
+  resource,
+  setEnv,
+  traefikValuesContent,
+} from './fixtures';
 
 type Props = Record<string, unknown>;
 
@@ -410,6 +418,26 @@ const badCases: BadCase[] = [
   },
   {
     policy: 'ingress-websecure-tls',
+    what: 'Traefik without the HTTP to HTTPS redirect',
+    mutate: (s) =>
+      void (spec(s, 'traefik-config').valuesContent = traefikValuesContent.replace(/ {2}web: .*\n/, '')),
+    message: /HelmChartConfig kube-system\/traefik: the web entry point does not redirect to websecure/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
+    what: 'Traefik values that do not parse',
+    mutate: (s) => void (spec(s, 'traefik-config').valuesContent = 'ports: [web: {'),
+    message: /values do not parse/,
+  },
+  {
+    policy: 'image-tag-pinned',
+    what: 'a Traefik plugin without a version',
+    mutate: (s) =>
+      void (spec(s, 'traefik-config').valuesContent = traefikValuesContent.replace(', version: v0.9.0', '')),
+    message: /plugin fail2ban version "" is not an exact version/,
+  },
+  {
+    policy: 'ingress-websecure-tls',
     what: 'a ServersTransport that skips verification',
     mutate: (s) => void (spec(s, 'api-transport').insecureSkipVerify = true),
     message: /insecureSkipVerify/,
@@ -425,18 +453,6 @@ const badCases: BadCase[] = [
     what: 'no backup CronJob',
     mutate: (s) => void s.splice(s.indexOf(byName(s, 'backup')), 1),
     message: /holds data but no backup CronJob exists/,
-  },
-  {
-    policy: 'ingress-websecure-tls',
-    what: 'a ServersTransport that skips verification',
-    mutate: (s) => void (spec(s, 'api-transport').insecureSkipVerify = true),
-    message: /insecureSkipVerify/,
-  },
-  {
-    policy: 'ingress-websecure-tls',
-    what: 'a ServersTransport without our CA',
-    mutate: (s) => void delete spec(s, 'api-transport').rootCAsSecrets,
-    message: /no rootCAsSecrets/,
   },
   {
     policy: 'encrypted-backups',
