@@ -31,6 +31,7 @@ describe('inferSecretPaths', () => {
         values: { adminPassword: 'hunter2', passwordFile: '/etc/pw', existingSecretName: 'db' },
         env: [
           { name: 'PGPASSWORD', value: 'postgres' },
+          { name: 'TLS_KEY', value: '/etc/tls/tls.key' },
           { name: 'OAUTH_TOKEN_URL', value: 'https://api/oauth/token' },
           { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
         ],
@@ -54,6 +55,10 @@ describe('inferSecretPaths', () => {
     expect(looksLikeSecretKey('JWT_PUBLIC_KEY')).toBe(false);
     expect(looksLikeSecretKey('encryptionKey')).toBe(true);
     expect(looksLikeSecretKey('OAUTH_CLIENT_SECRET')).toBe(true);
+    expect(looksLikeSecretKey('existingSecret')).toBe(false);
+    expect(looksLikeSecretKey('passwordKey')).toBe(false);
+    expect(looksLikeSecretKey('adminPasswordKey')).toBe(false);
+    expect(looksLikeSecretKey('signingKey')).toBe(true);
   });
 });
 

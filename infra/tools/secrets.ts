@@ -39,8 +39,16 @@ const SECRET_KEY = /pass(word|wd)?$|passphrase|secret|token|credential|cookie|pr
 const REFERENCE_KEY =
   /(file|path|dir|url|uri|name|ref|refs|header|seconds|ttl|expiry|public.?key|key.?id|enabled)$/i;
 
+// A value that is an absolute path names the file holding the secret (JUMPWIRE_TLS_KEY=/etc/tls/tls.key).
+const FILE_PATH = /^\/[\w.\/-]+$/;
+
+// Helm's convention for pointing at a Secret: `existingSecret` plus the key names inside it.
+const SECRET_SELECTOR = /^existing|(user(name)?|password|admin\w*|token|cert|ca)Key$/i;
+
 export function looksLikeSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !/public/i.test(key);
+  return (
+    SECRET_KEY.test(key) && !REFERENCE_KEY.test(key) && !SECRET_SELECTOR.test(key) && !/public/i.test(key)
+  );
 }
 
 /** Outputs of generators that must never be printed. */
@@ -73,14 +81,24 @@ export function inferSecretPaths(
     }
     if (!isRecord(value)) return;
     // An env entry or similar name/value pair: the name says whether the value is secret.
-    if (typeof value.name === 'string' && typeof value.value === 'string' && looksLikeSecretKey(value.name)) {
+    if (
+      typeof value.name === 'string' &&
+      typeof value.value === 'string' &&
+      looksLikeSecretKey(value.name) &&
+      !FILE_PATH.test(value.value)
+    ) {
       found.push(joinPath([...path, 'value']));
     }
     for (const [key, item] of Object.entries(value)) {
       const childPath = [...path, key];
       if (isSecretObject && path.length === 0 && (key === 'data' || key === 'stringData')) {
         found.push(joinPath(childPath));
-      } else if (typeof item === 'string' && looksLikeSecretKey(key) && item.length > 0) {
+      } else if (
+        typeof item === 'string' &&
+        looksLikeSecretKey(key) &&
+        item.length > 0 &&
+        !FILE_PATH.test(item)
+      ) {
         found.push(joinPath(childPath));
       } else {
         walk(item, childPath);
