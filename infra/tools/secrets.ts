@@ -40,7 +40,7 @@ const REFERENCE_KEY =
   /(file|path|dir|url|uri|name|ref|refs|header|seconds|ttl|expiry|public.?key|key.?id|enabled)$/i;
 
 // A value that is an absolute path names the file holding the secret (JUMPWIRE_TLS_KEY=/etc/tls/tls.key).
-const FILE_PATH = /^\/[\w.\/-]+$/;
+const FILE_PATH = /^\/[\w./-]+$/;
 
 // Helm's convention for pointing at a Secret: `existingSecret` plus the key names inside it.
 const SECRET_SELECTOR = /^existing|(user(name)?|password|admin\w*|token|cert|ca)Key$/i;
