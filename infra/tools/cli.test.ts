@@ -70,6 +70,14 @@ describe('bad input: one readable line on stderr and exit 2', () => {
   });
 });
 
+describe('help', () => {
+  it('prints the commands and exits 0', () => {
+    const run = cli(['help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/render <stack>.*\n.*diff <from> <to>/s);
+  });
+});
+
 describe('parseArgs', () => {
   it('takes --flag value, --flag=value and booleans', () => {
     const parsed = parseArgs(

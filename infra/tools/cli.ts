@@ -8,7 +8,14 @@ import { UsageError } from './model';
 import { writeRender } from './render';
 import { REPO_ROOT, synthesize, type SynthOptions } from './synth';
 
-const USAGE = 'usage: cli.ts render|diff|check|draw <stack> ... (see docs/guide.md)';
+const USAGE = 'usage: cli.ts render|diff|check|draw <stack> ... (cli.ts help, docs/guide.md)';
+const HELP = `Offline tools: the Pulumi program under the mock runtime, no cluster, no Pulumi CLI.
+  render <stack> [--controls a,b] [--out dir]      Kubernetes YAML, Helm releases, resources.json
+  diff <from> <to> [--from-controls a,b] [--to-controls a,b] [--format text|markdown] [--out file]
+  check <stack> [--controls a,b]                   policy pack; exit 1 on a mandatory violation
+  draw <stack> [--controls a,b] [--out file.svg] [--check]   SVG + Mermaid architecture
+<stack> is a Pulumi.<stack>.yaml; --controls replaces its control list ('none' for no control).
+Bad input exits 2 with one line. Walkthrough: docs/guide.md`;
 
 interface Command {
   positionals: number;
@@ -162,6 +169,10 @@ const COMMANDS: Record<string, Command> = {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' || name === '--help') {
+    console.log(HELP);
+    return 0;
+  }
   const command = name === undefined ? undefined : COMMANDS[name];
   if (command === undefined)
     throw new UsageError(name === undefined ? USAGE : `unknown command '${name}'; ${USAGE}`);
