@@ -280,6 +280,11 @@ function describeField(field: FieldChange): string {
 
 const SYMBOL = { added: '+', removed: '-', changed: '~' } as const;
 
+/** Markdown inline code that survives backticks in the text (Traefik rules use them). */
+export function inlineCode(text: string): string {
+  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
+}
+
 function objectLabel(change: ObjectChange): string {
   const where = change.namespace === '-' ? '' : ` (${change.namespace})`;
   return `${SYMBOL[change.action]} ${change.kind} ${change.name}${where}`;
@@ -299,16 +304,18 @@ export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string
     const first = shownUnder.get(change);
     if (first !== undefined) {
       lines.push(
-        md ? `- \`${objectLabel(change)}\` (see ${first})` : `    ${objectLabel(change)} (see ${first})`,
+        md
+          ? `- ${inlineCode(objectLabel(change))} (see ${first})`
+          : `    ${objectLabel(change)} (see ${first})`,
       );
       return;
     }
     shownUnder.set(change, controlId);
     // Fields are shown once, under the first control; the object line names all that shaped it.
     const shared = change.controls.length > 1 ? ` (controls: ${change.controls.join(', ')})` : '';
-    lines.push(md ? `- \`${objectLabel(change)}\`${shared}` : `    ${objectLabel(change)}${shared}`);
+    lines.push(md ? `- ${inlineCode(objectLabel(change))}${shared}` : `    ${objectLabel(change)}${shared}`);
     for (const field of change.fields)
-      lines.push(md ? `  - \`${describeField(field)}\`` : `        ${describeField(field)}`);
+      lines.push(md ? `  - ${inlineCode(describeField(field))}` : `        ${describeField(field)}`);
   };
   for (const category of diff.categories) {
     lines.push('');

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from './catalog';
 import { checkStack, formatCheck, type PolicyRunner } from './check';
-import { diffStacks, formatDiff } from './diff';
+import { diffStacks, formatDiff, inlineCode } from './diff';
 import { drawArchitecture } from './draw';
 import type { SynthResult } from './model';
 import { renderFiles } from './render';
@@ -128,6 +128,11 @@ describe('diff', () => {
     const markdown = formatDiff(diff, 'markdown');
     expect(markdown).toContain('### A04:2021 Insecure Design');
     expect(markdown).toContain('#### `db-firewall`');
+  });
+
+  it('keeps Markdown code spans intact around backticks', () => {
+    expect(inlineCode('~ spec.routes[0].match: Host(`a`)')).toBe('`` ~ spec.routes[0].match: Host(`a`) ``');
+    expect(inlineCode('+ Service api')).toBe('`+ Service api`');
   });
 
   it('says so in one line when the stacks are identical', async () => {
