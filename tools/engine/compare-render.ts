@@ -44,7 +44,7 @@ export function loadObjects(dir: string): Map<string, JsonObject> {
   return objects;
 }
 
-/** Drops what only one side writes: empty maps, and Secret values (compared by key only). */
+/** Drops what only one side writes: empty maps and lists, and Secret values (compared by key only). */
 function normalize(body: JsonObject): JsonObject {
   const copy = structuredClone(body);
   if (copy.kind === 'Secret') {
@@ -57,7 +57,8 @@ function normalize(body: JsonObject): JsonObject {
     copy.secretKeys = [...keys].sort();
   }
   const prune = (value: Json): Json | undefined => {
-    if (Array.isArray(value)) return value.map((item) => prune(item) ?? null);
+    if (Array.isArray(value))
+      return value.length === 0 ? undefined : value.map((item) => prune(item) ?? null);
     if (isObject(value)) {
       const out: JsonObject = {};
       for (const [key, child] of Object.entries(value)) {
