@@ -8,13 +8,15 @@
 # A step that needs a resource plugin the module proxy cannot supply (listed in the engine's
 # unavailable.txt) is reported BLOCKED with the engine's own error; any other failure fails the run.
 #
-# usage: [CI_ENGINE_KEEP=1] scripts/ci-engine.sh [stack ...]     (default: start end)
+# usage: [CI_ENGINE_KEEP=1] scripts/ci-engine.sh [stack[:control,...] ...]   (default: see specs below)
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$repo/node_modules/.bin:$PATH"
-stacks=("$@")
-[[ ${#stacks[@]} -gt 0 ]] || stacks=(start end)
+specs=("$@")
+# start:<ids> runs the start stack with those controls: the end stack's Kubernetes-only controls get
+# through the real provider even while random and tls cannot be built.
+[[ ${#specs[@]} -gt 0 ]] || specs=(start end "start:pod-hardening,network-policies,security-headers")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ci-engine.XXXXXX")
 # CI_ENGINE_KEEP=1 keeps the rendered manifests, logs and state for a look afterwards.
@@ -34,19 +36,19 @@ summary+=("engine build (cached if unchanged): $((SECONDS - start))s")
 # "name-version" of every resource plugin build.sh could not build.
 unavailable=$(awk '/^[a-z]+ [0-9][0-9.]*: /{sub(":", "", $2); print $1 "-" $2}' "$engine/unavailable.txt" 2>/dev/null)
 
-# A throw-away project: copies of the project and stack files, everything else linked.
-proj="$work/project"
-mkdir -p "$proj"
-cp "$repo"/Pulumi.yaml "$repo"/Pulumi.*.yaml "$proj/"
-for entry in infra node_modules package.json tsconfig.json tsconfig.base.json; do
-  [[ -e $repo/$entry ]] && ln -s "$repo/$entry" "$proj/$entry"
-done
+# A throw-away project per run: copies of the project and stack files, everything else linked.
+make_project() {
+  mkdir -p "$1"
+  cp "$repo"/Pulumi.yaml "$repo"/Pulumi.*.yaml "$1/"
+  local entry
+  for entry in infra node_modules package.json tsconfig.json tsconfig.base.json; do
+    if [[ -e $repo/$entry ]]; then ln -s "$repo/$entry" "$1/$entry"; fi
+  done
+}
 
-export PULUMI_BACKEND_URL="file://$work/state"
 # Not a secret: it encrypts state that is deleted when this script ends.
 export PULUMI_CONFIG_PASSPHRASE=ci-engine-throwaway-state
 export ENGINE_QUIET=1
-mkdir -p "$work/state"
 [[ -f $engine/substituted.txt ]] && sed 's/^/ci-engine: note: /' "$engine/substituted.txt"
 
 pulumi() { (cd "$proj" && bash "$repo/tools/engine/pulumi.sh" "$@"); }
@@ -85,46 +87,70 @@ violated_policies() {
   grep -oE '\[mandatory\]( \[severity: [a-z]+\])? +[a-z0-9-]+' "$1" | awk '{print $NF}' | sort -u
 }
 
-for stack in "${stacks[@]}"; do
-  note "=== stack $stack"
-  out="$work/engine-$stack"
-  step "$stack: stack init" pass pulumi stack init "$stack" --non-interactive || continue
-  step "$stack: config" pass bash -c "cd '$proj' && bash '$repo/tools/engine/pulumi.sh' config set --stack '$stack' \
-    secure-workshop:renderYamlToDirectory '$out' && bash '$repo/tools/engine/pulumi.sh' config set --stack '$stack' \
-    secure-workshop:installClusterAddons false" || continue
+# Replaces the copied stack file's control list with $controls (comma-separated).
+set_controls() {
+  local i=0 c
+  pulumi config rm --stack "$stack" secure-workshop:controls || return 1
+  for c in ${controls//,/ }; do
+    pulumi config set --stack "$stack" --path "secure-workshop:controls[$i]" "$c" || return 1
+    i=$((i + 1))
+  done
+}
 
-  if step "$stack: up" pass pulumi up --yes --non-interactive --stack "$stack" --color never; then
-    tac "$work/log/$stack: up.log" | sed -n '1,/^Resources:/p' | tac | head -n 6
-    step "$stack: preview --expect-no-changes" pass \
+for spec in "${specs[@]}"; do
+  stack=${spec%%:*}
+  controls=""
+  if [[ $spec == *:* ]]; then controls=${spec#*:}; fi
+  id=$(tr ':,' '+-' <<<"$spec")
+  controls_flag=()
+  if [[ -n $controls ]]; then controls_flag=(--controls "$controls"); fi
+  note "=== $spec"
+  proj="$work/project-$id"
+  make_project "$proj"
+  export PULUMI_BACKEND_URL="file://$work/state-$id"
+  mkdir -p "$work/state-$id"
+  out="$work/engine-$id"
+
+  step "$id: stack init" pass pulumi stack init "$stack" --non-interactive || continue
+  step "$id: config" pass pulumi config set --stack "$stack" secure-workshop:renderYamlToDirectory "$out" || continue
+  step "$id: config addons" pass pulumi config set --stack "$stack" secure-workshop:installClusterAddons false || continue
+  if [[ -n $controls ]]; then
+    step "$id: config controls" pass set_controls || continue
+  fi
+
+  if step "$id: up" pass pulumi up --yes --non-interactive --stack "$stack" --color never; then
+    tac "$work/log/$id: up.log" | sed -n '1,/^Resources:/p' | tac | head -n 6
+    step "$id: preview --expect-no-changes" pass \
       pulumi preview --expect-no-changes --non-interactive --stack "$stack" --color never
   fi
 
-  policy_log="$work/log/$stack: preview --policy-pack.log"
-  if [[ $stack == start ]]; then expect=fail; else expect=pass; fi
-  if step "$stack: preview --policy-pack" "$expect" \
+  # Only the full end stack passes every mandatory policy.
+  policy_log="$work/log/$id: preview --policy-pack.log"
+  if [[ $spec == end ]]; then expect=pass; else expect=fail; fi
+  if step "$id: preview --policy-pack" "$expect" \
     pulumi preview --policy-pack "$repo/policy" --non-interactive --stack "$stack" --color never; then
-    violated_policies "$policy_log" >"$work/engine-policies-$stack.txt"
-    (cd "$repo" && npm run --silent check -- "$stack" >"$work/check-$stack.txt" 2>&1)
-    grep -oE '^FAIL [A-Z0-9]+ [a-z0-9-]+:' "$work/check-$stack.txt" | awk '{print $3}' | tr -d : | sort -u \
-      >"$work/check-policies-$stack.txt"
-    note "$stack: mandatory policies violated under the engine: $(tr '\n' ' ' <"$work/engine-policies-$stack.txt")"
-    if ! diff -u "$work/check-policies-$stack.txt" "$work/engine-policies-$stack.txt" >"$work/policy-diff-$stack.txt"; then
-      summary+=("FAIL    $stack: the engine's policy violations differ from npm run check (- check, + engine):")
-      while IFS= read -r line; do summary+=("        $line"); done < <(tail -n +3 "$work/policy-diff-$stack.txt")
+    violated_policies "$policy_log" >"$work/engine-policies-$id.txt"
+    (cd "$repo" && npm run --silent check -- "$stack" "${controls_flag[@]}" >"$work/check-$id.txt" 2>&1)
+    grep -oE '^FAIL [A-Z0-9]+ [a-z0-9-]+:' "$work/check-$id.txt" | awk '{print $3}' | tr -d : | sort -u \
+      >"$work/check-policies-$id.txt"
+    note "$id: mandatory policies violated under the engine: $(tr '\n' ' ' <"$work/engine-policies-$id.txt")"
+    if ! diff -u "$work/check-policies-$id.txt" "$work/engine-policies-$id.txt" >"$work/policy-diff-$id.txt"; then
+      summary+=("FAIL    $id: the engine's policy violations differ from npm run check (- check, + engine):")
+      while IFS= read -r line; do summary+=("        $line"); done < <(tail -n +3 "$work/policy-diff-$id.txt")
       failures=$((failures + 1))
     fi
-    if [[ $stack == start && ! -s $work/engine-policies-$stack.txt ]]; then
-      summary+=("FAIL    $stack: the policy preview failed without naming a mandatory policy")
+    if [[ $expect == fail && ! -s $work/engine-policies-$id.txt ]]; then
+      summary+=("FAIL    $id: the policy preview failed without naming a mandatory policy")
       failures=$((failures + 1))
       sed 's/^/    | /' "$policy_log" | tail -n 30
     fi
   fi
 
   if [[ -d $out ]]; then
-    step "$stack: offline render" pass bash -c "cd '$repo' && npm run --silent render -- '$stack' --out '$work/render-$stack'"
-    step "$stack: compare engine vs offline render" pass \
-      tsx "$repo/tools/engine/compare-render.ts" "$out" "$work/render-$stack" &&
-      tail -n 1 "$work/log/$stack: compare engine vs offline render.log"
+    step "$id: offline render" pass bash -c "cd '$repo' && npm run --silent render -- '$stack' ${controls_flag[*]} --out '$work/render-$id'"
+    step "$id: compare engine vs offline render" pass \
+      tsx "$repo/tools/engine/compare-render.ts" "$out" "$work/render-$id" &&
+      tail -n 1 "$work/log/$id: compare engine vs offline render.log"
   fi
 done
 
