@@ -46,9 +46,11 @@ if [[ -f $out/complete && -z ${ENGINE_REBUILD:-} ]]; then
   exit 0
 fi
 
-rm -rf "$out.tmp"
-mkdir -p "$out.tmp/bin" "$out.tmp/src" "$out.tmp/home"
-bin="$out.tmp/bin"
+# A private scratch directory, so two builds at once do not trip over each other.
+tmp="$out.tmp.$$"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/bin" "$tmp/src" "$tmp/home"
+bin="$tmp/bin"
 
 # -trimpath keeps the compile cache valid across checkouts in different directories.
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath -p=${ENGINE_GO_PARALLEL:-2}"
@@ -78,7 +80,7 @@ timed "pulumi-language-nodejs (own, sdk $cli_version)" build_langhost
 # The upstream main package embeds a generated schema the module zip lacks: build our main.go in a
 # scratch copy with the schema copied from the module cache.
 build_kubernetes() {
-  local src="$out.tmp/src/kubernetes" dir
+  local src="$tmp/src/kubernetes" dir
   mkdir -p "$src"
   cp "$here/providers/kubernetes/go.mod" "$here/providers/kubernetes/go.sum" \
     "$here/providers/kubernetes/main.go" "$src/"
@@ -95,34 +97,34 @@ timed "pulumi-resource-kubernetes (source $k8s_source_version)" build_kubernetes
 
 # random and tls: record why they cannot be built instead of failing the whole engine.
 probe_unavailable() {
-  local name=$1 module=$2 version=$3 probe="$out.tmp/src/probe-$1" err
+  local name=$1 module=$2 version=$3 probe="$tmp/src/probe-$1" err
   mkdir -p "$probe"
   printf 'module probe\n\ngo 1.26\n' >"$probe/go.mod"
   if err=$(cd "$probe" && GOFLAGS=-mod=mod go mod download "$module@v$version" 2>&1); then
     printf '%s: module %s@v%s is downloadable but has no build recipe here yet\n' "$name" "$module" "$version" \
-      >>"$out.tmp/unavailable.txt"
+      >>"$tmp/unavailable.txt"
   else
     printf '%s %s: go mod download %s@v%s\n%s\n' "$name" "$version" "$module" "$version" "$err" \
-      >>"$out.tmp/unavailable.txt"
+      >>"$tmp/unavailable.txt"
   fi
 }
 probe_unavailable random github.com/pulumi/pulumi-random/provider/v4 "$random_plugin_version"
 probe_unavailable tls github.com/pulumi/pulumi-tls/provider/v5 "$tls_plugin_version"
 
 # Plugins go into the cache's own PULUMI_HOME; nothing is fetched from the network.
-export PULUMI_HOME="$out.tmp/home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_HOME="$tmp/home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The Kubernetes slot the SDK asks for is filled by the nearest provider source the proxy has.
 "$bin/pulumi" plugin install resource kubernetes "$k8s_plugin_version" \
   --file "$bin/pulumi-resource-kubernetes" --non-interactive >&2
 rm "$bin/pulumi-resource-kubernetes"
 if [[ $k8s_plugin_version != "$k8s_source_version" ]]; then
   printf 'kubernetes %s: served by provider source %s (%s@%s is not in the module proxy)\n' \
-    "$k8s_plugin_version" "$k8s_source_version" "$k8s_module" "v$k8s_plugin_version" >>"$out.tmp/substituted.txt"
+    "$k8s_plugin_version" "$k8s_source_version" "$k8s_module" "v$k8s_plugin_version" >>"$tmp/substituted.txt"
 fi
 
-rm -rf "$out.tmp/src"
-date -u +%FT%TZ >"$out.tmp/complete"
+rm -rf "$tmp/src"
+date -u +%FT%TZ >"$tmp/complete"
 rm -rf "$out"
-mv "$out.tmp" "$out"
+mv "$tmp" "$out"
 # PULUMI_HOME stores absolute plugin paths nowhere, so moving the directory is safe.
 echo "$out"
