@@ -139,7 +139,7 @@ describe('TraefikGateway under the mock runtime', () => {
     });
   });
 
-  it('routes the token endpoint without JWT but with fail2ban, and waives the JWT policy with a reason', async () => {
+  it('routes the token endpoint without JWT but with fail2ban and a rate limit, and carries no policy waiver', async () => {
     const run = await render(['api-gateway']);
     const token = findObject(run.resources, 'IngressRoute', 'api-token');
     const rule = (spec(token).routes as Array<{ match: string; middlewares: Array<{ name: string }> }>)[0];
@@ -150,7 +150,13 @@ describe('TraefikGateway under the mock runtime', () => {
       'rate-limit-token',
       'secure-headers',
     ]);
-    expect(annotations(token)['secure-workshop.dev/waive-api-route-auth']).toMatch(/HTTP Basic/);
+    expect(spec(findObject(run.resources, 'Middleware', 'rate-limit-token'))).toMatchObject({
+      rateLimit: { average: 5, burst: 10 },
+    });
+    expect(spec(findObject(run.resources, 'Middleware', 'fail2ban'))).toHaveProperty('plugin.fail2ban');
+    expect(
+      Object.keys(annotations(token)).filter((key) => key.startsWith('secure-workshop.dev/waive-')),
+    ).toEqual([]);
   });
 
   it('installs nothing cluster-wide without installClusterAddons, and Traefik itself from its chart on request', async () => {

@@ -26,9 +26,6 @@ import {
 } from './gateway/traefik-config';
 
 export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
-export const WAIVER_PREFIX = 'secure-workshop.dev/waive-';
-export const TOKEN_ROUTE_WAIVER =
-  'POST /oauth/token issues the first JWT, so it cannot require one; clients authenticate with HTTP Basic and fail2ban bans repeated 401s';
 
 export interface TraefikGatewayArgs {
   /** The stack's namespace (`workshop-<stack>`): every route and middleware lives there. */
@@ -116,7 +113,6 @@ export class TraefikGateway extends pulumi.ComponentResource {
     interface ObjectOptions {
       controls?: ControlId[];
       apiVersion?: string;
-      annotations?: Record<string, string>;
       dependsOn?: pulumi.Resource[];
     }
     const custom = (
@@ -135,7 +131,7 @@ export class TraefikGateway extends pulumi.ComponentResource {
             name: objectName,
             namespace,
             labels,
-            annotations: { ...options.annotations, ...annotate(...(options.controls ?? [])) },
+            annotations: annotate(...(options.controls ?? [])),
           },
           spec,
         },
@@ -257,10 +253,8 @@ export class TraefikGateway extends pulumi.ComponentResource {
     });
     if (args.exposeTokenEndpoint ?? true) {
       custom('rate-limit-token', 'Middleware', MIDDLEWARES.tokenRateLimit, rateLimitSpec(TOKEN_RATE_LIMIT));
-      custom('token-route', 'IngressRoute', 'api-token', route('token'), {
-        controls: ['tls-in-transit'],
-        annotations: { [`${WAIVER_PREFIX}api-route-auth`]: TOKEN_ROUTE_WAIVER },
-      });
+      // No waiver: api-route-auth itself requires fail2ban and a rate limit (no JWT) on the token route.
+      custom('token-route', 'IngressRoute', 'api-token', route('token'), { controls: ['tls-in-transit'] });
     }
 
     this.url = pulumi.output(`https://${args.host}`);
