@@ -59,4 +59,32 @@ describe('network policy builders', () => {
     expect(policies[2]!.spec.policyTypes).toEqual(['Ingress']);
     expect(policies[2]!.spec.egress).toBeUndefined();
   });
+
+  it('lists, once each, the controls of the flows a policy allows', () => {
+    const policies = policiesForFlows([
+      { from: { app: 'api' }, to: { app: 'jumpwire' }, port: 5432, description: 'a', control: 'db-firewall' },
+      {
+        from: { namespace: 'monitoring' },
+        to: { app: 'jumpwire' },
+        port: 9568,
+        description: 'b',
+        control: 'observability',
+      },
+      {
+        from: { app: 'jumpwire' },
+        to: { app: 'postgres' },
+        port: 5432,
+        description: 'c',
+        control: 'db-firewall',
+      },
+      { from: { app: 'reconciler' }, to: { app: 'api' }, port: 8443, description: 'd' },
+    ]);
+    expect(Object.fromEntries(policies.map((policy) => [policy.name, policy.controls]))).toEqual({
+      'allow-jumpwire': ['db-firewall', 'observability'],
+      'allow-api': ['db-firewall'],
+      'allow-postgres': ['db-firewall'],
+      'allow-reconciler': [],
+    });
+    expect(defaultDenyPolicy().controls).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 // NetworkPolicy builders: default deny, DNS, and one allow policy per workload from a list of flows.
 import type * as k8s from '@pulumi/kubernetes';
+import type { ControlId } from '../stacks/controls';
 import { NAME_LABEL } from './labels';
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -28,12 +29,16 @@ export interface Flow {
   protocol?: 'TCP' | 'UDP';
   /** Why the flow exists, for the policy's description. */
   description: string;
+  /** The control the flow exists for, so the policy that allows it is annotated with it too. */
+  control?: ControlId;
 }
 
 export interface NamedPolicy {
   name: string;
   spec: NetworkPolicySpec;
   description: string;
+  /** Controls whose flows the policy allows (see Flow.control). */
+  controls: ControlId[];
 }
 
 function isLocal(peer: Peer): peer is LocalPeer {
@@ -57,6 +62,7 @@ export function defaultDenyPolicy(): NamedPolicy {
   return {
     name: 'default-deny',
     description: 'deny all ingress and egress unless another policy allows it',
+    controls: [],
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   };
 }
@@ -66,6 +72,7 @@ export function dnsEgressPolicy(): NamedPolicy {
   return {
     name: 'allow-dns',
     description: 'DNS lookups to kube-dns (CoreDNS) in kube-system',
+    controls: [],
     spec: {
       podSelector: {},
       policyTypes: ['Egress'],
@@ -119,6 +126,9 @@ export function policiesForFlows(flows: readonly Flow[]): NamedPolicy[] {
     return {
       name: `allow-${app}`,
       description: [...incoming, ...outgoing].map((flow) => flow.description).join('; '),
+      controls: [
+        ...new Set([...incoming, ...outgoing].flatMap((flow) => (flow.control ? [flow.control] : []))),
+      ],
       spec,
     };
   });

@@ -85,6 +85,7 @@ export function architectureFlows(controls: ControlSet): Flow[] {
       to: api,
       port: apiPort,
       description: 'the gateway (Traefik) forwards to the API',
+      control: 'api-gateway',
     });
   }
   if (controls.has('db-firewall')) {
@@ -95,18 +96,21 @@ export function architectureFlows(controls: ControlSet): Flow[] {
         to: jumpwire,
         port: JUMPWIRE_PORTS.postgres,
         description: 'the API queries through the firewall',
+        control: 'db-firewall',
       },
       {
         from: jumpwire,
         to: postgres,
         port: POSTGRES_PORT,
         description: 'the firewall connects to PostgreSQL',
+        control: 'db-firewall',
       },
       {
         from: { app: SMOKE_TEST_NAME },
         to: jumpwire,
         port: JUMPWIRE_PORTS.postgres,
         description: 'the smoke test logs in through the firewall',
+        control: 'db-firewall',
       },
     );
   } else {
@@ -124,12 +128,14 @@ export function architectureFlows(controls: ControlSet): Flow[] {
       to: postgres,
       port: POSTGRES_PORT,
       description: 'backups dump the database',
+      control: 'encrypted-backups',
     });
     flows.push({
       from: { app: RESTORE_CHECK_NAME },
       to: postgres,
       port: POSTGRES_PORT,
       description: 'the restore check restores the newest backup into a scratch database',
+      control: 'encrypted-backups',
     });
   }
   if (controls.has('observability')) {
@@ -139,6 +145,7 @@ export function architectureFlows(controls: ControlSet): Flow[] {
       to: api,
       port: API_PORTS.metrics,
       description: 'Prometheus scrapes the API',
+      control: 'observability',
     });
     if (controls.has('db-firewall')) {
       flows.push({
@@ -146,6 +153,7 @@ export function architectureFlows(controls: ControlSet): Flow[] {
         to: { app: JUMPWIRE_NAME },
         port: JUMPWIRE_PORTS.metrics,
         description: 'Prometheus scrapes JumpWire',
+        control: 'observability',
       });
     }
   }
@@ -318,28 +326,23 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
       : undefined;
 
   const networkPolicies = controls.has('network-policies')
-    ? architecturePolicies(controls).map(
-        (policy) =>
-          new k8s.networking.v1.NetworkPolicy(
-            `network-policy-${policy.name}`,
-            {
-              metadata: {
-                ...objectMeta(
-                  context,
-                  policy.name,
-                  'workshop',
-                  new AppliedControls(controls).mark('network-policies'),
-                ),
-                annotations: {
-                  ...new AppliedControls(controls).mark('network-policies').annotations(),
-                  'secure-workshop.dev/description': policy.description,
-                },
+    ? architecturePolicies(controls).map((policy) => {
+        const applied = new AppliedControls(controls).mark('network-policies', ...policy.controls);
+        return new k8s.networking.v1.NetworkPolicy(
+          `network-policy-${policy.name}`,
+          {
+            metadata: {
+              ...objectMeta(context, policy.name, 'workshop', applied),
+              annotations: {
+                ...applied.annotations(),
+                'secure-workshop.dev/description': policy.description,
               },
-              spec: policy.spec,
             },
-            k8sOpts,
-          ),
-      )
+            spec: policy.spec,
+          },
+          k8sOpts,
+        );
+      })
     : [];
 
   return {
