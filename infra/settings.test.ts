@@ -14,8 +14,11 @@ describe('parseSettings', () => {
   });
 
   it('resolves controls into catalog order', () => {
-    const settings = parseSettings({ controls: ['db-firewall', 'authn-jwt', 'db-tls'] }, 'x');
-    expect(settings.controls).toEqual(['authn-jwt', 'db-tls', 'db-firewall']);
+    const settings = parseSettings(
+      { controls: ['network-policies', 'db-firewall', 'authn-jwt', 'db-tls'] },
+      'x',
+    );
+    expect(settings.controls).toEqual(['authn-jwt', 'db-tls', 'db-firewall', 'network-policies']);
   });
 
   it('rejects an unknown control and lists the valid ids', () => {
@@ -27,7 +30,7 @@ describe('parseSettings', () => {
 
   it('rejects a control whose requirement is missing', () => {
     expect(() => parseSettings({ controls: ['db-firewall'] }, 'x')).toThrow(
-      /missing control requirements: "db-firewall" requires "db-tls"; valid controls are: authn-jwt, /,
+      /missing control requirements: "db-firewall" requires "db-tls"; "db-firewall" requires "network-policies"; valid controls are: authn-jwt, /,
     );
     expect(() => parseSettings({ controls: ['authz-scopes'] }, 'x')).toThrow(
       /"authz-scopes" requires "authn-jwt"/,

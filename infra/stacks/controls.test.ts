@@ -20,14 +20,14 @@ describe('controls catalog', () => {
   });
 
   it('has the requirements the design names', () => {
-    expect(getControl('db-firewall').requires).toContain('db-tls');
+    expect(getControl('db-firewall').requires).toEqual(['db-tls', 'network-policies']);
     expect(getControl('authz-scopes').requires).toContain('authn-jwt');
     expect(getControl('mtls-internal').requires).toContain('tls-in-transit');
   });
 
   it('resolves requirements transitively and in catalog order', () => {
     expect(requirementsOf('api-gateway')).toEqual(['authn-jwt', 'tls-in-transit']);
-    expect(withRequirements('db-firewall')).toEqual(['db-tls', 'db-firewall']);
+    expect(withRequirements('db-firewall')).toEqual(['db-tls', 'db-firewall', 'network-policies']);
     expect(requirementsOf('pod-hardening')).toEqual([]);
   });
 
@@ -44,6 +44,10 @@ describe('controls catalog', () => {
     );
     expect(() => resolveControls(['api-gateway', 'authn-jwt'])).toThrow(
       /missing control requirements: "api-gateway" requires "tls-in-transit"; valid controls are:/,
+    );
+    // Without NetworkPolicies the API could reach PostgreSQL past the firewall.
+    expect(() => resolveControls(['db-tls', 'db-firewall'])).toThrow(
+      /missing control requirements: "db-firewall" requires "network-policies";/,
     );
   });
 });

@@ -70,8 +70,8 @@ export const CONTROLS: readonly Control[] = [
     id: 'db-firewall',
     owasp: 'A04',
     title: 'Database firewall (JumpWire) between the API and PostgreSQL',
-    why: 'An API bug or a stolen API credential should not expose raw card numbers or password hashes. JumpWire proxies the SQL traffic, encrypts fields labelled pci, drops fields labelled secret and authenticates the API with a credential the program signs; the API has no direct database login.',
-    requires: ['db-tls'],
+    why: 'An API bug or a stolen API credential should not expose raw card numbers or password hashes. JumpWire proxies the SQL traffic, encrypts fields labelled pci, drops fields labelled secret and authenticates the API with a credential the program signs; the API has no direct database login. NetworkPolicies keep the API from dialling PostgreSQL past it: a firewall that can be bypassed is not one.',
+    requires: ['db-tls', 'network-policies'],
   },
   {
     id: 'api-gateway',

@@ -1,17 +1,11 @@
 // The end stack with one control taken away (with the controls that need it): that control's
-// policies fire, and nothing else does beyond the cross-effects listed here.
+// policies fire, and nothing else does.
 import { describe, expect, it } from 'vitest';
 import { deployStack } from '../../infra/stacks/program';
 import { CONTROL_IDS, withRequirements, type ControlId } from '../../infra/stacks/controls';
 import { runProgram } from '../../infra/testing/mocks';
 import { runPolicies } from '../run';
 import { policyInputs } from './rendered';
-
-/** Policies of other controls that also fail when a control is missing, and why. */
-const crossEffects: Partial<Record<ControlId, string[]>> = {
-  // Only a NetworkPolicy keeps the API from bypassing the firewall and dialling PostgreSQL itself.
-  'network-policies': ['postgres-ingress-restricted'],
-};
 
 /** The control and every control that requires it, directly or not. */
 function removedWith(id: ControlId): ControlId[] {
@@ -29,6 +23,10 @@ describe.each(CONTROL_IDS)('the end stack without %s', (id) => {
     const violations = await runPolicies(policyInputs(run.resources));
     expect(violations.map((v) => v.control)).toContain(id);
     const elsewhere = violations.filter((v) => !removed.includes(v.control)).map((v) => v.policy);
-    expect([...new Set(elsewhere)]).toEqual(crossEffects[id] ?? []);
+    expect([...new Set(elsewhere)]).toEqual([]);
   });
+});
+
+it('takes the database firewall away with network-policies, which alone stop the API bypassing it', () => {
+  expect(removedWith('network-policies')).toEqual(['db-firewall', 'network-policies']);
 });
