@@ -1,34 +1,21 @@
-// Audit log lines: one per auth decision and per write. Field names live here so alert rules can cite them.
+// Audit log lines: one per auth decision and per write (field names in signals.ts).
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_FIELDS,
+  AUDIT_OUTCOMES,
+  type AuditAction,
+  type AuditOutcome,
+} from './signals.js';
+
+export { AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_OUTCOMES, type AuditAction, type AuditOutcome };
 
 declare module 'fastify' {
   interface FastifyInstance {
     auditLog: FastifyBaseLogger;
   }
 }
-
-export const AUDIT_FIELDS = {
-  marker: 'audit',
-  action: 'action',
-  actor: 'actor',
-  target: 'target',
-  outcome: 'outcome',
-  reqId: 'reqId',
-} as const;
-
-export const AUDIT_ACTIONS = {
-  authenticate: 'authenticate',
-  authorize: 'authorize',
-  issueToken: 'token.issue',
-  create: 'create',
-  update: 'update',
-  delete: 'delete',
-} as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
-
-export const AUDIT_OUTCOMES = { success: 'success', denied: 'denied', failure: 'failure' } as const;
-export type AuditOutcome = (typeof AUDIT_OUTCOMES)[keyof typeof AUDIT_OUTCOMES];
 
 export interface AuditEvent {
   action: AuditAction;

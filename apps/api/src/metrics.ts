@@ -1,13 +1,8 @@
 // Prometheus metrics of one API instance (own registry, so tests can run several per process).
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRIC_NAMES } from './signals.js';
 
-export const METRIC_NAMES = {
-  requests: 'http_requests_total',
-  duration: 'http_request_duration_seconds',
-  authFailures: 'api_auth_failures_total',
-  authzDenials: 'api_authz_denials_total',
-  tokenRequests: 'api_oauth_token_requests_total',
-} as const;
+export { METRIC_NAMES };
 
 export interface ApiMetrics {
   registry: Registry;

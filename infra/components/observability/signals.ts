@@ -1,27 +1,15 @@
 // What the rules and dashboards query: metric names, log fields and label values, kept in one place.
-// API names mirror apps/api/src/metrics.ts (METRIC_NAMES) and apps/api/src/audit.ts (AUDIT_FIELDS);
-// signals.test.ts fails when they drift apart.
+// The API's own names come from apps/api/src/signals.ts, the module the API writes them with.
 
-export const API_METRICS = {
-  requests: 'http_requests_total',
-  authFailures: 'api_auth_failures_total',
-  authzDenials: 'api_authz_denials_total',
-  tokenRequests: 'api_oauth_token_requests_total',
-} as const;
+import { AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_OUTCOMES, METRIC_NAMES } from '../../../apps/api/src/signals.js';
 
-export const AUDIT_FIELDS = {
-  marker: 'audit',
-  action: 'action',
-  actor: 'actor',
-  target: 'target',
-  outcome: 'outcome',
-  reqId: 'reqId',
-} as const;
+export { AUDIT_FIELDS };
+export const API_METRICS = METRIC_NAMES;
 
 export const AUDIT_VALUES = {
-  issueToken: 'token.issue',
-  denied: 'denied',
-  failure: 'failure',
+  issueToken: AUDIT_ACTIONS.issueToken,
+  denied: AUDIT_OUTCOMES.denied,
+  failure: AUDIT_OUTCOMES.failure,
 } as const;
 
 /** Traefik 2.11 Prometheus metrics (router labels on) and JSON access-log fields. */
