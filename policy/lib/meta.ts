@@ -1,26 +1,12 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
+import type { ControlId } from '../../infra/stacks/controls';
 
 /** OWASP Top 10 (2021) categories the pack reports under. */
 export const owaspCategories = ['A01', 'A02', 'A04', 'A05', 'A07', 'A09'] as const;
 export type OwaspCategory = (typeof owaspCategories)[number];
 
-/** Control ids of the catalog in infra/stacks/controls.ts (a test keeps the two lists equal). */
-export const controlIds = [
-  'authn-jwt',
-  'authz-scopes',
-  'tls-in-transit',
-  'db-tls',
-  'db-firewall',
-  'api-gateway',
-  'security-headers',
-  'pod-hardening',
-  'network-policies',
-  'generated-secrets',
-  'observability',
-  'mtls-internal',
-  'encrypted-backups',
-] as const;
-export type ControlId = (typeof controlIds)[number];
+/** The catalog's control ids: infra/stacks/controls.ts is their one source. */
+export { CONTROL_IDS as controlIds, type ControlId } from '../../infra/stacks/controls';
 
 /** What the offline tools print next to a violation. */
 export interface PolicyMeta {
