@@ -1,6 +1,4 @@
-import * as path from 'node:path';
 import { asKubernetesObject, SECRET_PLACEHOLDER, type SynthResult } from './model';
-import { TOOLS_ROOT } from './synth';
 
 /** What the policy pack's pure runner (policy/run.ts) takes and returns; the rules live only there. */
 export interface PolicyInput {
@@ -23,12 +21,11 @@ export interface PolicyViolation {
 
 export type PolicyRunner = (resources: readonly PolicyInput[]) => Promise<PolicyViolation[]>;
 
-/** Loads `runPolicies` from the pack so `check` and `pulumi preview --policy-pack` share one rule set. */
-export async function loadPolicyRunner(root = TOOLS_ROOT): Promise<PolicyRunner> {
-  const module = (await import(path.join(root, 'policy', 'run.ts'))) as { runPolicies?: unknown };
-  if (typeof module.runPolicies !== 'function')
-    throw new Error('policy/run.ts does not export runPolicies()');
-  return module.runPolicies as PolicyRunner;
+/** The pack's own `runPolicies`, so `check` and `pulumi preview --policy-pack` share one rule set. */
+export async function loadPolicyRunner(): Promise<PolicyRunner> {
+  // Loaded on demand: render, diff and draw do not need the policies.
+  const { runPolicies } = await import('../../policy/run.js');
+  return runPolicies;
 }
 
 export function policyInputs(result: SynthResult): PolicyInput[] {
