@@ -115,6 +115,22 @@ describe('bearer tokens', () => {
     });
   }
 
+  it('refuses a cached token once it has expired (the verified-token cache never outlives exp)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = forgeJwt(claims({ iat: now, exp: now + 2 }, auth), {
+      alg: 'ES256',
+      privateKey: auth.privateKey,
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    // The second call is answered from the verifier's cache.
+    for (let i = 0; i < 2; i += 1)
+      expect((await request(`${api.url}/users/1`, { headers })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 50));
+    const res = await request(`${api.url}/users/1`, { headers });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
   it('refuses other authorization schemes with 401, never 500', async () => {
     for (const authorization of [
       'Basic YWRtaW46eA==',

@@ -24,6 +24,8 @@ declare module 'fastify' {
 
 export const MAX_TOKEN_LIFETIME_SECONDS = 15 * 60;
 const REALM = 'secure-workshop';
+/** Verified tokens kept (LRU); a token is reused for its whole life by a client. */
+const TOKEN_CACHE_SIZE = 1000;
 
 export interface AccessTokenClaims {
   iss: string;
@@ -77,6 +79,10 @@ async function authPlugin(fastify: FastifyInstance, { auth, metrics }: AuthPlugi
       allowedIss: auth.issuer,
       allowedAud: auth.audience,
       requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'scope'],
+      // A repeated token skips the ES256 check: entries never outlive the token's exp (fast-jwt caps
+      // them there), and failures are not cached (errorCacheTTL default -1), so they are re-checked.
+      cache: TOKEN_CACHE_SIZE,
+      cacheTTL: MAX_TOKEN_LIFETIME_SECONDS * 1000,
     },
   });
 
