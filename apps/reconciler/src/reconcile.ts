@@ -1,5 +1,5 @@
 import { ReconcilerError } from './errors.js';
-import { formatCents } from './money.js';
+import { CentsSum, formatCents } from './money.js';
 import type { TransactionRecord, UserRecord } from './records.js';
 
 export interface ReconcileOptions {
@@ -55,9 +55,14 @@ interface UserState {
   active: boolean;
   /** Transactions and cents in the user's own currency. */
   count: number;
-  cents: bigint;
+  cents: CentsSum;
   /** Totals in other currencies (mismatches), created only when one occurs. */
-  others?: Map<string, { count: number; cents: bigint }>;
+  others?: Map<string, Total>;
+}
+
+interface Total {
+  count: number;
+  cents: CentsSum;
 }
 
 /** Aggregates users, then a stream of transactions, into totals and anomalies. */
@@ -65,7 +70,7 @@ export class Reconciliation {
   private readonly users = new Map<number, UserState>();
   private inactiveUsers = 0;
   private transactions = 0;
-  private readonly byCurrency = new Map<string, { count: number; cents: bigint }>();
+  private readonly byCurrency = new Map<string, Total>();
   private readonly anomalies: Record<AnomalyKind, AnomalyReport> = {
     unknownUser: { count: 0, sample: [] },
     inactiveUser: { count: 0, sample: [] },
@@ -79,7 +84,12 @@ export class Reconciliation {
       throw new ReconcilerError(`user ${user.id} was listed twice`, 'malformed-page');
     if (this.transactions > 0)
       throw new ReconcilerError('users must all be added before transactions', 'internal');
-    this.users.set(user.id, { currency: user.currency, active: user.active, count: 0, cents: 0n });
+    this.users.set(user.id, {
+      currency: user.currency,
+      active: user.active,
+      count: 0,
+      cents: new CentsSum(),
+    });
     if (!user.active) this.inactiveUsers += 1;
   }
 
@@ -94,7 +104,7 @@ export class Reconciliation {
     }
     if (tx.currency === user.currency) {
       user.count += 1;
-      user.cents += tx.cents;
+      user.cents.add(tx.cents);
     } else {
       addTo((user.others ??= new Map()), tx.currency, tx.cents);
       this.flag('currencyMismatch', tx, user.currency);
@@ -112,8 +122,9 @@ export class Reconciliation {
     };
     for (const [userId, user] of this.users) {
       if (user.count > 0 || user.others !== undefined) usersWithTransactions += 1;
-      if (user.count > 0) rank(user.currency, { userId, count: user.count, cents: user.cents });
-      for (const [currency, total] of user.others ?? []) rank(currency, { userId, ...total });
+      if (user.count > 0) rank(user.currency, { userId, count: user.count, cents: user.cents.total });
+      for (const [currency, total] of user.others ?? [])
+        rank(currency, { userId, count: total.count, cents: total.cents.total });
     }
     const top: Record<string, UserTotal[]> = {};
     for (const currency of [...ranked.keys()].sort()) {
@@ -125,7 +136,7 @@ export class Reconciliation {
     const totalsByCurrency: Record<string, CurrencyTotal> = {};
     for (const currency of [...this.byCurrency.keys()].sort()) {
       const total = this.byCurrency.get(currency);
-      if (total) totalsByCurrency[currency] = { count: total.count, total: formatCents(total.cents) };
+      if (total) totalsByCurrency[currency] = { count: total.count, total: formatCents(total.cents.total) };
     }
     return {
       counts: { users: this.users.size, inactiveUsers: this.inactiveUsers, transactions: this.transactions },
@@ -154,13 +165,11 @@ export class Reconciliation {
   }
 }
 
-function addTo(totals: Map<string, { count: number; cents: bigint }>, currency: string, cents: bigint): void {
-  const total = totals.get(currency);
-  if (total === undefined) totals.set(currency, { count: 1, cents });
-  else {
-    total.count += 1;
-    total.cents += cents;
-  }
+function addTo(totals: Map<string, Total>, currency: string, cents: number): void {
+  let total = totals.get(currency);
+  if (total === undefined) totals.set(currency, (total = { count: 0, cents: new CentsSum() }));
+  total.count += 1;
+  total.cents.add(cents);
 }
 
 function copy(report: AnomalyReport): AnomalyReport {

@@ -11,7 +11,8 @@ export interface TransactionRecord {
   id: number;
   userId: number;
   currency: string;
-  cents: bigint;
+  /** Integer cents (a safe integer: numeric(14,2) fits). */
+  cents: number;
 }
 
 /** Only the fields the reconciliation needs: no card numbers, hashes or e-mails leave the API. */
@@ -39,7 +40,7 @@ export function toUserRecord(item: unknown, index: number): UserRecord {
 
 export function toTransactionRecord(item: unknown, index: number): TransactionRecord {
   const row = asObject(item, index);
-  let cents: bigint;
+  let cents: number;
   try {
     cents = parseCents(row.amount);
   } catch (error) {
