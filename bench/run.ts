@@ -335,7 +335,21 @@ async function benchmarkApis(fixture: Fixture, profile: Profile, results: BenchR
   }
 }
 
+const RECONCILER_ENTRY = 'apps/reconciler/dist/main.js';
+
+/** The image's NODE_OPTIONS (apps/reconciler/Dockerfile `ENV NODE_OPTIONS=...`), or none. */
+async function shippedNodeOptions(): Promise<string | undefined> {
+  const dockerfile = await readFile(join(REPO_ROOT, 'apps', 'reconciler', 'Dockerfile'), 'utf8');
+  return /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(dockerfile)?.[1];
+}
+
 async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
+  // What ships: the image runs the tsc output (`node dist/main.js`), not tsx, with its NODE_OPTIONS.
+  log('building apps/reconciler (npm run build -w apps/reconciler)');
+  await run('npm', ['run', 'build', '-w', 'apps/reconciler'], { cwd: REPO_ROOT });
+  const nodeOptions = await shippedNodeOptions();
+  const reconcilerNodeOptions: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+  results.reconcilerCommand = `${nodeOptions ? `NODE_OPTIONS=${nodeOptions} ` : ''}node ${RECONCILER_ENTRY}`;
   const sql = postgres({ ...pgConnection(fixture), max: 1, onnotice: () => undefined });
   const api = await startApiServer('reconciler-api', endModeEnv(fixture));
   try {
@@ -344,7 +358,8 @@ async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: 
       await sql`delete from transactions where id > ${size}`;
       await sql`vacuum analyze transactions`;
       const apiCpuBefore = api.cpuSeconds();
-      const runResult = await timedNode(['--import', 'tsx', 'apps/reconciler/src/main.ts'], {
+      const runResult = await timedNode([RECONCILER_ENTRY], {
+        ...reconcilerNodeOptions,
         API_URL: api.url,
         TLS_CA_FILE: join(fixture.serverCertDir, 'ca.crt'),
         TLS_CERT_DIR: fixture.clientCertDir,
@@ -441,6 +456,7 @@ async function main(): Promise<void> {
     pgbenchClients: profile.pgbenchClients,
     http: { start: {}, end: {}, endNoAuth: {}, baseline: {}, pgbench: {} },
     reconciler: [],
+    reconcilerCommand: '',
     offline: [],
     profiles: [],
   };
