@@ -1,14 +1,47 @@
-// Row mapping shared by the repositories: timestamps leave as ISO strings.
-export type Row = Record<string, unknown>;
+// Row mapping shared by the repositories: timestamps leave PostgreSQL as ISO strings.
+import type { PendingQuery, Row as DriverRow } from 'postgres';
+import type { Sql } from '../db/client.js';
 
-/** Converts in place: the driver's row is ours alone, and a copy per row costs CPU and GC on list pages. */
-export function isoDates<T extends Row>(row: T): T {
-  const out: Row = row;
-  for (const key in out) {
-    const value = out[key];
-    if (value instanceof Date) out[key] = value.toISOString();
+// toISOString's shape (UTC, milliseconds, Z); MS truncates microseconds as the JS Date did.
+const ISO_UTC_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Builds select lists from allow-listed column names, rendering the given timestamptz columns as text. */
+export class ColumnList<F extends string> {
+  // Bounded: routes pass deduplicated subsets in allow-list order (at most 2^n keys).
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    private readonly all: readonly F[],
+    private readonly timestamps: ReadonlySet<F>,
+  ) {}
+
+  /** Select-list text; safe to splice because every name comes from the repository's allow-list. */
+  text(fields: readonly F[]): string {
+    const key = fields.join(',');
+    let text = this.cache.get(key);
+    if (text === undefined) {
+      text = fields
+        .map((field) => {
+          if (!this.all.includes(field)) throw new Error(`unknown column ${field}`);
+          const name = quoteIdentifier(field);
+          return this.timestamps.has(field)
+            ? `to_char(${name} at time zone 'UTC', ${ISO_UTC_MS}) as ${name}`
+            : name;
+        })
+        .join(', ');
+      this.cache.set(key, text);
+    }
+    return text;
   }
-  return row;
+
+  /** The list as a query fragment; without fields, every column in table order (for returning). */
+  fragment(sql: Sql, fields: readonly F[] = this.all): PendingQuery<DriverRow[]> {
+    return sql.unsafe(this.text(fields));
+  }
 }
 
 export interface Page<T> {

@@ -1,7 +1,7 @@
 // Transactions in PostgreSQL. Columns come only from TRANSACTION_FIELDS; values are always bound parameters.
 import type { Sql } from '../db/client.js';
-import type { Transaction, TransactionField } from '../schemas/transactions.js';
-import { isoDates, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
+import { TRANSACTION_FIELDS, type Transaction, type TransactionField } from '../schemas/transactions.js';
+import { ColumnList, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
 
 // Defence in depth behind the body schema: only these columns are ever written.
 const WRITABLE = ['amount', 'currency', 'description', 'timestamp', 'user_id'] as const;
@@ -14,6 +14,8 @@ export interface TransactionWrite {
   user_id?: number;
 }
 
+const COLUMNS = new ColumnList<TransactionField>(TRANSACTION_FIELDS, new Set(['timestamp']));
+
 export class TransactionsRepository {
   constructor(private readonly sql: Sql) {}
 
@@ -21,33 +23,35 @@ export class TransactionsRepository {
     const { sql } = this;
     const byUser = request.userId === undefined ? sql`` : sql`and user_id = ${request.userId}`;
     const rows = await sql<Transaction[]>`
-      select ${sql(request.fields)} from transactions
+      select ${COLUMNS.fragment(sql, request.fields)} from transactions
       where id > ${request.after} ${byUser}
       order by id
       limit ${request.limit + 1}`;
-    return toPage(rows.map(isoDates), request.limit);
+    return toPage(rows, request.limit);
   }
 
   async get(id: number, fields: readonly TransactionField[]): Promise<Transaction | undefined> {
     const { sql } = this;
-    const [row] = await sql<Transaction[]>`select ${sql(fields)} from transactions where id = ${id}`;
-    return row && isoDates(row);
+    const [row] = await sql<
+      Transaction[]
+    >`select ${COLUMNS.fragment(sql, fields)} from transactions where id = ${id}`;
+    return row;
   }
 
   async create(input: TransactionWrite): Promise<Transaction> {
     const { sql } = this;
     const [row] = await sql<
       Transaction[]
-    >`insert into transactions ${sql(input, writableColumns(input, WRITABLE))} returning *`;
+    >`insert into transactions ${sql(input, writableColumns(input, WRITABLE))} returning ${COLUMNS.fragment(sql)}`;
     if (!row) throw new Error('insert returned no row');
-    return isoDates(row);
+    return row;
   }
 
   async update(id: number, input: TransactionWrite): Promise<Transaction | undefined> {
     const { sql } = this;
     const [row] = await sql<Transaction[]>`
-      update transactions set ${sql(input, writableColumns(input, WRITABLE))} where id = ${id} returning *`;
-    return row && isoDates(row);
+      update transactions set ${sql(input, writableColumns(input, WRITABLE))} where id = ${id} returning ${COLUMNS.fragment(sql)}`;
+    return row;
   }
 
   async remove(id: number): Promise<boolean> {

@@ -1,7 +1,13 @@
 // Users in PostgreSQL. Columns come only from USER_FIELDS; values are always bound parameters.
 import type { Sql } from '../db/client.js';
-import type { User, UserCreate, UserField, UserUpdate } from '../schemas/users.js';
-import { isoDates, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
+import {
+  USER_FIELDS,
+  type User,
+  type UserCreate,
+  type UserField,
+  type UserUpdate,
+} from '../schemas/users.js';
+import { ColumnList, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
 
 // Defence in depth behind the body schema: only these columns are ever written.
 const WRITABLE = [
@@ -15,40 +21,42 @@ const WRITABLE = [
   'username',
 ] as const;
 
+const COLUMNS = new ColumnList<UserField>(USER_FIELDS, new Set(['created_at']));
+
 export class UsersRepository {
   constructor(private readonly sql: Sql) {}
 
   async list(request: PageRequest<UserField>): Promise<Page<User>> {
     const { sql } = this;
     const rows = await sql<User[]>`
-      select ${sql(request.fields)} from users
+      select ${COLUMNS.fragment(sql, request.fields)} from users
       where id > ${request.after}
       order by id
       limit ${request.limit + 1}`;
-    return toPage(rows.map(isoDates), request.limit);
+    return toPage(rows, request.limit);
   }
 
   async get(id: number, fields: readonly UserField[]): Promise<User | undefined> {
     const { sql } = this;
-    const [row] = await sql<User[]>`select ${sql(fields)} from users where id = ${id}`;
-    return row && isoDates(row);
+    const [row] = await sql<User[]>`select ${COLUMNS.fragment(sql, fields)} from users where id = ${id}`;
+    return row;
   }
 
   async create(input: UserCreate): Promise<User> {
     const { sql } = this;
     const [row] = await sql<
       User[]
-    >`insert into users ${sql(input, writableColumns(input, WRITABLE))} returning *`;
+    >`insert into users ${sql(input, writableColumns(input, WRITABLE))} returning ${COLUMNS.fragment(sql)}`;
     if (!row) throw new Error('insert returned no row');
-    return isoDates(row);
+    return row;
   }
 
   async update(id: number, input: UserUpdate): Promise<User | undefined> {
     const { sql } = this;
     const [row] = await sql<
       User[]
-    >`update users set ${sql(input, writableColumns(input, WRITABLE))} where id = ${id} returning *`;
-    return row && isoDates(row);
+    >`update users set ${sql(input, writableColumns(input, WRITABLE))} where id = ${id} returning ${COLUMNS.fragment(sql)}`;
+    return row;
   }
 
   /** False when there was no such user; a user with transactions raises a foreign-key error. */
