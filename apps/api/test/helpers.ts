@@ -15,9 +15,9 @@ import {
 import { loadDbConfig } from '../src/config.js';
 import { createSql, type Sql } from '../src/db/client.js';
 import { migrate, seed, type SeedOptions } from '../src/db/migrate.js';
-import type { Scope } from '../src/scopes.js';
+import { SCOPES, type Scope } from '../src/scopes.js';
 
-export const ALL_SCOPES: Scope[] = ['read:user', 'modify:user', 'read:transaction', 'modify:transaction'];
+export const ALL_SCOPES: Scope[] = [...SCOPES];
 
 /** Collects log lines written by the API. */
 export class LogCapture extends Writable {
