@@ -337,6 +337,42 @@ describe('writes', () => {
     expect(xml.status).toBe(415);
   });
 
+  it('stores every timestamp the schema accepts as PostgreSQL reads it, or refuses it with 400 (POST and PUT)', async () => {
+    const [existing] = await db.sql<{ id: number }[]>`select id from transactions order by id limit 1`;
+    // RFC 3339 text goes to PostgreSQL as text: a leap second is the next second there, as in POSIX time.
+    const cases: [string, string | 400][] = [
+      ['2016-12-31T23:59:60Z', '2017-01-01T00:00:00.000Z'],
+      ['2016-12-31T18:59:60-05:00', '2017-01-01T00:00:00.000Z'],
+      ['2024-02-29T12:00:00.123456789Z', '2024-02-29T12:00:00.123Z'],
+      ['2024-01-01t00:00:00z', '2024-01-01T00:00:00.000Z'],
+      ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+      ['9999-12-31T23:59:59Z', '9999-12-31T23:59:59.000Z'],
+      ['2024-01-01T00:00:00+15:59', '2023-12-31T08:01:00.000Z'],
+      ['2024-01-01T00:00:00+16:00', 400],
+      ['2016-12-31T23:59:60.250Z', 400],
+      ['2016-12-31T22:59:60Z', 400],
+      ['0000-01-01T00:00:00Z', 400],
+    ];
+    for (const [timestamp, expected] of cases) {
+      const created = await send('POST', '/transactions', {
+        amount: '1.00',
+        currency: 'USD',
+        description: 'clock edge',
+        user_id: 1,
+        timestamp,
+      });
+      const updated = await send('PUT', `/transactions/${existing?.id}`, { timestamp });
+      if (expected === 400) {
+        expect([created.status, updated.status], timestamp).toEqual([400, 400]);
+        expect(created.json(), timestamp).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      } else {
+        expect([created.status, updated.status], timestamp).toEqual([201, 200]);
+        expect(created.json<{ timestamp: string }>().timestamp, timestamp).toBe(expected);
+        expect(updated.json<{ timestamp: string }>().timestamp, timestamp).toBe(expected);
+      }
+    }
+  });
+
   it('keeps money exact: strings and numbers with up to 2 decimals, nothing else', async () => {
     const ok = await send('POST', '/transactions', {
       amount: 12.5,

@@ -64,6 +64,19 @@ function openSocket(config: DbConfig, timeoutSeconds: number): Promise<Socket> {
   });
 }
 
+/**
+ * Timestamps travel to PostgreSQL as the text the client sent, so PostgreSQL (not JavaScript's Date,
+ * which throws on a leap second) decides: 23:59:60 is stored as the next second, and anything it
+ * cannot hold is a data exception the error handler answers with 400.
+ */
+const TIMESTAMPTZ_AS_TEXT = {
+  to: 1184,
+  // No `from`: rows are parsed as before (the repositories select timestamps as text anyway).
+  from: [] as number[],
+  serialize: (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value)),
+  parse: (raw: string): string => raw,
+};
+
 export interface SqlOptions {
   max?: number;
   connectTimeoutSeconds?: number;
@@ -72,7 +85,9 @@ export interface SqlOptions {
 export function createSql(config: DbConfig, tuning: SqlOptions = {}): Sql {
   const connectTimeout = tuning.connectTimeoutSeconds ?? 10;
   // `socket` (a connected-socket factory) is supported by the client but missing from its types.
-  const clientOptions: postgres.Options<Record<string, never>> & { socket: () => Promise<Socket> } = {
+  const clientOptions: postgres.Options<Record<string, postgres.PostgresType>> & {
+    socket: () => Promise<Socket>;
+  } = {
     host: config.host,
     port: config.port,
     database: config.database,
@@ -85,6 +100,7 @@ export function createSql(config: DbConfig, tuning: SqlOptions = {}): Sql {
     socket: () => openSocket(config, connectTimeout),
     onnotice: () => undefined,
     connection: { application_name: 'secure-workshop-api' },
+    types: { timestamptz: TIMESTAMPTZ_AS_TEXT },
   };
   return postgres(clientOptions);
 }

@@ -26,10 +26,17 @@ const PG_CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
   '22003': { status: 400, message: 'a number is out of range' },
   '22007': { status: 400, message: 'a date or time is not valid' },
   '22008': { status: 400, message: 'a date or time is out of range' },
+  '22009': { status: 400, message: 'a time zone offset is out of range' },
   '22021': { status: 400, message: 'a value has characters that cannot be stored' },
   '22P02': { status: 400, message: 'a value has the wrong format' },
   '22P05': { status: 400, message: 'a value has characters that cannot be stored' },
 };
+// Any other data exception (SQLSTATE class 22) is still a value the client sent.
+const PG_DATA_EXCEPTION = { status: 400, message: 'a value cannot be stored in its column' };
+
+function pgClientError(code: string): { status: number; message: string } | undefined {
+  return PG_CLIENT_ERRORS[code] ?? (/^22[0-9A-Z]{3}$/.test(code) ? PG_DATA_EXCEPTION : undefined);
+}
 
 // The database is down or unreachable: the request may succeed later.
 const UNAVAILABLE = new Set([
@@ -50,7 +57,7 @@ export function errorBody(statusCode: number, message: string) {
 
 async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler((error: FastifyError & { code?: string }, request, reply) => {
-    const pg = error.code && !error.statusCode ? PG_CLIENT_ERRORS[error.code] : undefined;
+    const pg = error.code && !error.statusCode ? pgClientError(error.code) : undefined;
     if (pg) {
       request.log.info({ pgCode: error.code }, 'database refused the request');
       return reply.code(pg.status).send(errorBody(pg.status, pg.message));

@@ -55,6 +55,22 @@ export const PageQueryProperties = {
 // Free text must not carry NUL: PostgreSQL text cannot store it.
 export const noNul = '^[^\\u0000]*$';
 
+/**
+ * An RFC 3339 date-time that PostgreSQL's timestamptz can hold, stored as PostgreSQL reads it: a leap
+ * second (23:59:60 UTC) becomes the next second, digits beyond microseconds are rounded. The pattern
+ * refuses what RFC 3339 allows but timestamptz cannot hold: year 0000, a fractional leap second and
+ * offsets beyond ±15:59.
+ */
+export const TIMESTAMP_PATTERN =
+  '^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?:[0-5][0-9](?:\\.[0-9]+)?|60)(?:[Zz]|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])$';
+
+export const WritableTimestamp = Type.String({
+  format: 'date-time',
+  pattern: TIMESTAMP_PATTERN,
+  description:
+    'RFC 3339 date-time (e.g. 2024-05-01T12:00:00Z), stored as PostgreSQL reads it: a leap second (23:59:60 UTC) is stored as the next second; year 0000, a fractional leap second and offsets beyond ±15:59 are refused',
+});
+
 export const Currency = Type.Union([Type.Literal('USD'), Type.Literal('GBP'), Type.Literal('EUR')]);
 
 /** Parses `?fields=` against an allow-list; returns the columns to select, id first, or an error sentence. */

@@ -1,6 +1,6 @@
 // Transaction resource schemas; money travels as a decimal string.
 import { Type, type Static } from 'typebox';
-import { Currency, Id, MAX_INT, noNul } from './common.js';
+import { Currency, Id, MAX_INT, WritableTimestamp, noNul } from './common.js';
 
 export const TRANSACTION_FIELDS = [
   'id',
@@ -35,7 +35,7 @@ const writable = {
   }),
   currency: Currency,
   description: Type.String({ minLength: 1, maxLength: 500, pattern: noNul }),
-  timestamp: Type.String({ format: 'date-time' }),
+  timestamp: WritableTimestamp,
   user_id: Type.Integer({ minimum: 1, maximum: MAX_INT }),
 };
 
