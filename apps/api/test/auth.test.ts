@@ -36,7 +36,9 @@ afterAll(async () => {
 
 const countUsers = async (): Promise<number> =>
   Number((await db.sql`select count(*)::int as n from users`)[0]?.n);
-const validToken = () => forgeJwt(claims({}, auth), { alg: 'ES256', privateKey: auth.privateKey });
+const signed = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+  forgeJwt(claims(overrides, auth), { alg: 'ES256', privateKey: auth.privateKey }, header);
+const validToken = () => signed();
 
 describe('bearer tokens', () => {
   it('accepts a correctly signed token with the scope', async () => {
@@ -100,6 +102,31 @@ describe('bearer tokens', () => {
         return `${header}.${widened}.${signature}`;
       },
     ],
+    [
+      'iat a year in the future with exp = iat + 300',
+      async () => {
+        const iat = Math.floor(Date.now() / 1000) + 365 * 24 * 3600;
+        return signed({ iat, exp: iat + 300 });
+      },
+    ],
+    [
+      'iat beyond the clock skew (2 minutes ahead)',
+      async () => {
+        const iat = Math.floor(Date.now() / 1000) + 120;
+        return signed({ iat, exp: iat + 300 });
+      },
+    ],
+    [
+      'exp 16 minutes from now (iat a minute ahead, exp - iat exactly 15 minutes)',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        return signed({ iat: now + 60, exp: now + 15 * 60 + 60 });
+      },
+    ],
+    ['typ JWT (not an RFC 9068 access token)', async () => signed({}, { typ: 'JWT' })],
+    ['no typ header', async () => signed({}, { typ: undefined })],
+    ['typ id_token+jwt', async () => signed({}, { typ: 'id_token+jwt' })],
+    ['a non-numeric iat', async () => signed({ iat: String(Math.floor(Date.now() / 1000)) })],
     ['garbage', async () => 'not.a.jwt'],
     ['a truncated token', async () => validToken().slice(0, 40)],
   ];
@@ -114,6 +141,24 @@ describe('bearer tokens', () => {
       expect(res.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
     });
   }
+
+  it('accepts iat a few seconds ahead (clock skew) and typ application/at+jwt', async () => {
+    const iat = Math.floor(Date.now() / 1000) + 10;
+    for (const token of [signed({ iat, exp: iat + 300 }), signed({}, { typ: 'application/at+jwt' })]) {
+      const res = await request(`${api.url}/users/1`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('refuses a future-dated token on every attempt: the verified-token cache never answers for it', async () => {
+    const iat = Math.floor(Date.now() / 1000) + 3600;
+    const headers = { authorization: `Bearer ${signed({ iat, exp: iat + 300 })}` };
+    for (let i = 0; i < 3; i += 1) {
+      const res = await request(`${api.url}/users/1`, { headers });
+      expect(res.status, `attempt ${i + 1}`).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    }
+  });
 
   it('refuses a cached token once it has expired (the verified-token cache never outlives exp)', async () => {
     const now = Math.floor(Date.now() / 1000);

@@ -171,13 +171,13 @@ const base64url = (value: string | Buffer): string => Buffer.from(value).toStrin
 export type Forgery =
   { alg: 'ES256'; privateKey: string } | { alg: 'HS256'; secret: string } | { alg: 'none' };
 
-/** Builds a JWT by hand, so tests can forge what no honest library would produce. */
+/** Builds a JWT by hand (RFC 9068 `typ` at+jwt unless overridden), so tests can forge what no honest library would produce. */
 export function forgeJwt(
   payload: Record<string, unknown>,
   key: Forgery,
   header: Record<string, unknown> = {},
 ): string {
-  const signingInput = `${base64url(JSON.stringify({ alg: key.alg, typ: 'JWT', ...header }))}.${base64url(
+  const signingInput = `${base64url(JSON.stringify({ alg: key.alg, typ: 'at+jwt', ...header }))}.${base64url(
     JSON.stringify(payload),
   )}`;
   if (key.alg === 'none') return `${signingInput}.`;

@@ -23,6 +23,10 @@ declare module 'fastify' {
 }
 
 export const MAX_TOKEN_LIFETIME_SECONDS = 15 * 60;
+/** How far an issuer's clock may run ahead of ours: `iat` may be this much in the future, no more. */
+export const CLOCK_SKEW_SECONDS = 30;
+/** RFC 9068 §2.1: the `typ` header of a JWT access token; anything else (an ID token, a plain JWT) is refused. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const REALM = 'secure-workshop';
 /** Verified tokens kept (LRU); a token is reused for its whole life by a client. */
 const TOKEN_CACHE_SIZE = 1000;
@@ -45,13 +49,19 @@ function failureReason(error: unknown): 'missing' | 'expired' | 'invalid' {
   return 'invalid';
 }
 
-/** Claims we rely on beyond the library's checks: typed, scoped, and no longer-lived than we issue. */
-function principalFrom(claims: Partial<AccessTokenClaims>): Principal | undefined {
+/**
+ * Claims we rely on beyond the library's checks: typed, scoped, and no longer-lived than we issue,
+ * counted from `iat` and from now. Runs on every request, so a verified-token cache hit is judged too.
+ */
+export function principalFrom(claims: Partial<AccessTokenClaims>, nowSeconds: number): Principal | undefined {
   const { sub, scope, exp, iat, jti } = claims;
   if (typeof sub !== 'string' || sub === '' || typeof scope !== 'string' || typeof jti !== 'string')
     return undefined;
-  if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > MAX_TOKEN_LIFETIME_SECONDS)
-    return undefined;
+  if (typeof exp !== 'number' || typeof iat !== 'number') return undefined;
+  // A future iat would otherwise stretch the 15 minutes: exp - iat can be small while exp is far away.
+  if (iat > nowSeconds + CLOCK_SKEW_SECONDS) return undefined;
+  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS) return undefined;
+  if (exp - nowSeconds > MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) return undefined;
   return { subject: sub, scopes: new Set(scope.split(' ').filter(isScope)) };
 }
 
@@ -73,9 +83,16 @@ async function authPlugin(fastify: FastifyInstance, { auth, metrics }: AuthPlugi
     secret: auth.tokenIssuer
       ? { public: auth.publicKey, private: auth.tokenIssuer.privateKey }
       : { public: auth.publicKey },
-    sign: { algorithm: 'ES256', iss: auth.issuer, aud: auth.audience },
+    sign: {
+      algorithm: 'ES256',
+      iss: auth.issuer,
+      aud: auth.audience,
+      header: { alg: 'ES256', typ: ACCESS_TOKEN_TYPE },
+    },
     verify: {
       algorithms: ['ES256'],
+      // Checked before a result is cached: a token of another type never reaches the cache.
+      checkTyp: ACCESS_TOKEN_TYPE,
       allowedIss: auth.issuer,
       allowedAud: auth.audience,
       requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti', 'scope'],
@@ -108,7 +125,10 @@ async function authPlugin(fastify: FastifyInstance, { auth, metrics }: AuthPlugi
     if (required === undefined) return;
     let principal: Principal | undefined;
     try {
-      principal = principalFrom(await request.jwtVerify<Partial<AccessTokenClaims>>());
+      principal = principalFrom(
+        await request.jwtVerify<Partial<AccessTokenClaims>>(),
+        Math.floor(Date.now() / 1000),
+      );
     } catch (error) {
       return refuse(request, reply, failureReason(error));
     }

@@ -120,17 +120,15 @@ export default async function oauthRoutes(
       }
       const issuedAt = Math.floor(Date.now() / 1000);
       const scope = scopes.join(' ');
-      const accessToken = fastify.jwt.sign(
-        {
-          sub: client.clientId,
-          client_id: client.clientId,
-          scope,
-          jti: randomUUID(),
-          iat: issuedAt,
-          exp: issuedAt + ACCESS_TOKEN_LIFETIME_SECONDS,
-        },
-        { header: { alg: 'ES256', typ: 'at+jwt' } },
-      );
+      // alg, typ (at+jwt), iss and aud come from the auth plugin's signer defaults.
+      const accessToken = fastify.jwt.sign({
+        sub: client.clientId,
+        client_id: client.clientId,
+        scope,
+        jti: randomUUID(),
+        iat: issuedAt,
+        exp: issuedAt + ACCESS_TOKEN_LIFETIME_SECONDS,
+      });
       options.metrics.tokenRequests.inc({ outcome: 'issued' });
       auditRequest(request, {
         action: AUDIT_ACTIONS.issueToken,
