@@ -44,7 +44,19 @@ describe('bad input: one readable line on stderr and exit 2', () => {
     [
       'bad flag',
       ['render', 'start', '--colour'],
-      /^error: unknown flag --colour \(flags: --out, --controls\)/,
+      /^error: unknown flag --colour \(flags: --out, --controls, --stack-name, --state, --secrets\)/,
+    ],
+    [
+      'secrets revealed without --out',
+      ['render', 'end', '--secrets', 'reveal'],
+      /^error: --secrets reveal needs --out <dir>$/,
+    ],
+    ['bad secrets mode', ['render', 'end', '--secrets', 'show'], /^error: --secrets must be mask or reveal/],
+    ['bad stack name', ['render', 'start', '--stack-name', 'a/b'], /^error: invalid stack name 'a\/b'$/],
+    [
+      'state file that is not one',
+      ['render', 'start', '--state', 'package.json'],
+      /^error: package.json is not a state file of these tools \(version 1\)$/,
     ],
     ['flag without value', ['render', 'start', '--out'], /^error: --out needs a value/],
     [

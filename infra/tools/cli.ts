@@ -5,12 +5,21 @@ import { checkStack, formatCheck, loadPolicyRunner } from './check';
 import { diffStacks, formatDiff } from './diff';
 import { drawArchitecture } from './draw';
 import { UsageError } from './model';
-import { writeRender } from './render';
+import { type SecretsMode, writeRender } from './render';
+import { readStateFile, writeStateFile } from './state-file';
 import { REPO_ROOT, synthesize, type SynthOptions } from './synth';
 
 const USAGE = 'usage: cli.ts render|diff|check|draw <stack> ... (cli.ts help, docs/guide.md)';
 const HELP = `Offline tools: the Pulumi program under the mock runtime, no cluster, no Pulumi CLI.
-  render <stack> [--controls a,b] [--out dir]      Kubernetes YAML, Helm releases, resources.json
+  render <stack> [--controls a,b] [--out dir] [--stack-name name] [--state file] [--secrets mask|reveal]
+                                                   Kubernetes YAML, Helm releases, resources.json
+      --stack-name name  run the program as stack <name> (pulumi.getStack(), namespace workshop-<name>,
+                         URNs); config still comes from Pulumi.<stack>.yaml and --controls
+      --state file       keep generated values (passwords, keys, certificates) across renders as Pulumi
+                         state does: same URN and generator inputs, same value; the file (0600) holds
+                         them in the clear and is created when missing
+      --secrets reveal   write real generated values instead of [secret] and [generated ...] labels;
+                         needs --out; the directory is made 0700 and every file 0600
   diff <from> <to> [--from-controls a,b] [--to-controls a,b] [--format text|markdown] [--out file]
   check <stack> [--controls a,b]                   policy pack; exit 1 on a mandatory violation
   draw <stack> [--controls a,b] [--out file.svg] [--check]   SVG + Mermaid architecture
@@ -87,6 +96,15 @@ async function options(stack: string, controlsFlag: string | undefined): Promise
   return controls === undefined ? { stack } : { stack, controls };
 }
 
+function secretsMode(flags: Map<string, string>): SecretsMode {
+  const mode = flags.get('secrets') ?? 'mask';
+  if (mode !== 'mask' && mode !== 'reveal')
+    throw new UsageError(`--secrets must be mask or reveal, not '${mode}'`);
+  // Real secrets go only where the caller said, never to a default folder in the repository.
+  if (mode === 'reveal' && !flags.has('out')) throw new UsageError('--secrets reveal needs --out <dir>');
+  return mode;
+}
+
 function write(file: string, content: string): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileSync(file, content);
@@ -95,14 +113,26 @@ function write(file: string, content: string): void {
 const COMMANDS: Record<string, Command> = {
   render: {
     positionals: 1,
-    flags: ['out', 'controls'],
+    flags: ['out', 'controls', 'stack-name', 'state', 'secrets'],
     async run([stack], flags) {
-      const result = await synthesize(await options(stack as string, flags.get('controls')));
+      const secrets = secretsMode(flags);
+      const stateFile = flags.get('state');
+      const stackName = flags.get('stack-name');
+      const synthOptions: SynthOptions = {
+        ...(await options(stack as string, flags.get('controls'))),
+        ...(stackName === undefined ? {} : { stackName }),
+        ...(stateFile === undefined ? {} : { stateFile }),
+      };
+      const earlier = stateFile === undefined ? {} : readStateFile(stateFile);
+      const result = await synthesize(synthOptions);
       const dir = flags.get('out') ?? path.join(REPO_ROOT, 'out', result.stack);
-      const files = writeRender(result, dir);
+      const files = writeRender(result, dir, { secrets });
+      if (stateFile !== undefined) writeStateFile(stateFile, earlier, result.generators);
       console.log(
         `${result.stack}: wrote ${files.length} files to ${dir} (${result.resources.length} resources)`,
       );
+      if (secrets === 'reveal')
+        console.error(`note: the files in ${dir} hold real secrets; keep them private`);
       return 0;
     },
   },

@@ -1,3 +1,5 @@
+import type { GeneratorState } from '../testing/generator-state';
+
 /** What one synthesis of the program records: every registered resource with its plain inputs. */
 export interface SynthResource {
   urn: string;
@@ -13,6 +15,8 @@ export interface SynthResource {
   secretPaths: string[];
   /** Outputs the mocks returned, only for generators (random, tls) whose values other inputs reuse. */
   outputs?: Record<string, unknown>;
+  /** Paths of `outputs` whose value is secret. */
+  outputSecretPaths?: string[];
 }
 
 export interface SynthResult {
@@ -23,6 +27,8 @@ export interface SynthResult {
   secretValues: string[];
   /** Output strings of generators that change on every run (UUIDs, certificates), mapped to a stable label. */
   generatedValues: Record<string, string>;
+  /** Every generator of this run with its inputs and outputs in the clear: what `--state` keeps. */
+  generators: GeneratorState;
 }
 
 export const SECRET_PLACEHOLDER = '[secret]';

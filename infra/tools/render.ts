@@ -1,10 +1,35 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { asKubernetesObject, isHelmRelease, isRecord, type SynthResource, type SynthResult } from './model';
+import {
+  asKubernetesObject,
+  isHelmRelease,
+  isRecord,
+  type SynthResource,
+  type SynthResult,
+  UsageError,
+} from './model';
 import { labelGeneratedValues, maskSecrets } from './secrets';
 
 export const CLUSTER_SCOPE = 'cluster';
+
+/** `mask` (the default) prints secrets as `[secret]` and run-to-run values as labels; `reveal` keeps real values. */
+export type SecretsMode = 'mask' | 'reveal';
+
+export interface RenderOptions {
+  secrets?: SecretsMode;
+}
+
+/** The value as printed: secret paths masked and generated values labelled, unless revealing. */
+function shown<T>(
+  value: T,
+  secretPaths: readonly string[],
+  result: SynthResult,
+  { secrets = 'mask' }: RenderOptions,
+): T {
+  if (secrets === 'reveal') return value;
+  return labelGeneratedValues(maskSecrets(value, secretPaths), result.generatedValues);
+}
 
 /** A Kubernetes object or Helm release, with secrets masked, as the render and draw tools see it. */
 export interface RenderedObject {
@@ -20,8 +45,12 @@ function fileSafe(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
 }
 
-export function helmReleaseBody(resource: SynthResource): Record<string, unknown> {
-  const inputs = maskSecrets(resource.inputs, resource.secretPaths);
+export function helmReleaseBody(
+  resource: SynthResource,
+  result: SynthResult,
+  options: RenderOptions = {},
+): Record<string, unknown> {
+  const inputs = shown(resource.inputs, resource.secretPaths, result, options);
   const repositoryOpts = isRecord(inputs.repositoryOpts) ? inputs.repositoryOpts : {};
   return {
     kind: 'HelmRelease',
@@ -35,15 +64,12 @@ export function helmReleaseBody(resource: SynthResource): Record<string, unknown
 }
 
 /** Every Kubernetes object and Helm release of a synthesis, masked, with stable unique file names. */
-export function renderedObjects(result: SynthResult): RenderedObject[] {
+export function renderedObjects(result: SynthResult, options: RenderOptions = {}): RenderedObject[] {
   const objects: RenderedObject[] = [];
   for (const resource of result.resources) {
     const manifest = asKubernetesObject(resource);
     if (manifest !== undefined) {
-      const body = labelGeneratedValues(
-        maskSecrets(manifest as Record<string, unknown>, resource.secretPaths),
-        result.generatedValues,
-      );
+      const body = shown(manifest as Record<string, unknown>, resource.secretPaths, result, options);
       objects.push({
         file: '',
         kind: manifest.kind,
@@ -53,7 +79,7 @@ export function renderedObjects(result: SynthResult): RenderedObject[] {
         body,
       });
     } else if (isHelmRelease(resource)) {
-      const body = labelGeneratedValues(helmReleaseBody(resource), result.generatedValues);
+      const body = helmReleaseBody(resource, result, options);
       objects.push({
         file: '',
         kind: 'HelmRelease',
@@ -84,23 +110,26 @@ export function toYaml(value: unknown): string {
   return stringify(value, { sortMapEntries: true, lineWidth: 0 });
 }
 
-/** The resource list of resources.json: everything registered, secrets masked. */
-export function resourceList(result: SynthResult): Array<Record<string, unknown>> {
-  const list = result.resources.map((resource) => {
+/** The resource list of resources.json: everything registered, secrets masked unless revealing. */
+export function resourceList(
+  result: SynthResult,
+  options: RenderOptions = {},
+): Array<Record<string, unknown>> {
+  // Keys, certificates and UUIDs change on every run; their labels keep the masked output deterministic.
+  return result.resources.map((resource) => {
     const entry: Record<string, unknown> = {
       urn: resource.urn,
       type: resource.type,
       name: resource.name,
       parent: resource.parent ?? null,
       dependsOn: resource.dependsOn,
-      inputs: maskSecrets(resource.inputs, resource.secretPaths),
+      inputs: shown(resource.inputs, resource.secretPaths, result, options),
       secretPaths: resource.secretPaths,
     };
-    if (resource.outputs !== undefined) entry.outputs = resource.outputs;
+    if (resource.outputs !== undefined)
+      entry.outputs = shown(resource.outputs, resource.outputSecretPaths ?? [], result, options);
     return entry;
   });
-  // Keys, certificates and UUIDs change on every run; their labels keep the output deterministic.
-  return labelGeneratedValues(list, result.generatedValues);
 }
 
 function sortKeys(value: unknown): unknown {
@@ -113,21 +142,40 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
-export function renderFiles(result: SynthResult): Map<string, string> {
+export function renderFiles(result: SynthResult, options: RenderOptions = {}): Map<string, string> {
   const files = new Map<string, string>();
-  for (const object of renderedObjects(result)) files.set(object.file, toYaml(object.body));
-  const list = { stack: result.stack, controls: result.controls, resources: resourceList(result) };
+  for (const object of renderedObjects(result, options)) files.set(object.file, toYaml(object.body));
+  const list = { stack: result.stack, controls: result.controls, resources: resourceList(result, options) };
   files.set('resources.json', `${JSON.stringify(sortKeys(list), null, 2)}\n`);
   return files;
 }
 
-/** Writes the stack's files into `dir`, first removing the files an earlier render left there. */
-export function writeRender(result: SynthResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+/** A directory only its owner can enter: created 0700, or an existing one nobody else can read. */
+function privateDirectory(dir: string): void {
+  if (existsSync(dir)) {
+    if ((statSync(dir).mode & 0o077) !== 0)
+      throw new UsageError(
+        `--secrets reveal writes into a private directory: ${dir} is open to other users (chmod 700 it or name a new one)`,
+      );
+    return;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/**
+ * Writes the stack's files into `dir`, first removing the files an earlier render left there.
+ * Revealed secrets go to a private directory, every file 0600.
+ */
+export function writeRender(result: SynthResult, dir: string, options: RenderOptions = {}): string[] {
+  const reveal = options.secrets === 'reveal';
+  if (reveal) privateDirectory(dir);
+  else mkdirSync(dir, { recursive: true });
   for (const file of readdirSync(dir)) {
     if (file.endsWith('.yaml') || file === 'resources.json') rmSync(path.join(dir, file));
   }
-  const files = renderFiles(result);
-  for (const [file, content] of files) writeFileSync(path.join(dir, file), content);
+  const files = renderFiles(result, options);
+  for (const [file, content] of files)
+    writeFileSync(path.join(dir, file), content, reveal ? { mode: 0o600 } : undefined);
   return [...files.keys()].sort();
 }

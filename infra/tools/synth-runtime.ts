@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { fallbackMocks } from './fallback-mocks';
 import { isRecord, type SynthResource, type SynthResult, UsageError } from './model';
-import { inferSecretPaths, maskSecrets, SECRET_OUTPUTS, unwrapWireValue } from './secrets';
+import { type GeneratorState, isGeneratorType, keptGenerator } from '../testing/generator-state';
+import { inferSecretPaths, SECRET_OUTPUTS, unwrapWireValue } from './secrets';
+import { readStateFile } from './state-file';
 import {
   controlsFromConfig,
   DEFAULT_PROGRAM,
@@ -30,7 +33,10 @@ export interface ResourceRequest {
 }
 interface ResourceResponse {
   getUrn(): string;
+  getId?(): string;
+  setId?(id: string): void;
   getObject?(): StructLike | undefined;
+  setObject?(struct: StructLike): void;
   getProperties?(): StructLike | undefined;
 }
 type Callback = (error: unknown, response?: ResourceResponse) => void;
@@ -48,6 +54,12 @@ export interface Recorded {
   urn?: string;
   state?: Record<string, unknown>;
 }
+
+// The Struct class of the protobuf runtime the Pulumi SDK itself loads, to answer with kept outputs.
+const requireAsPulumi = createRequire(require.resolve('@pulumi/pulumi'));
+const { Struct } = requireAsPulumi('google-protobuf/google/protobuf/struct_pb') as {
+  Struct: { fromJavaScript(value: Record<string, unknown>): StructLike };
+};
 
 const GENERATOR = /^(random|tls):/;
 const MIN_SECRET_LENGTH = 8;
@@ -67,7 +79,37 @@ async function loadMocks(root: string): Promise<pulumi.runtime.Mocks> {
   return mocks;
 }
 
-function recordMonitor(monitor: MonitorLike, recorded: Recorded[]): void {
+/**
+ * Like the engine with a state file: a generator registered again under its URN with the same inputs
+ * keeps its earlier outputs (the mock's fresh answer is dropped); anything else is remembered as new.
+ */
+function applyGeneratorState(
+  request: ResourceRequest,
+  response: ResourceResponse,
+  state: GeneratorState,
+  generated: GeneratorState,
+): void {
+  const type = request.getType();
+  if (!isGeneratorType(type) || response.setObject === undefined) return;
+  const urn = response.getUrn();
+  const inputs = unwrapWireValue(request.getObject?.()?.toJavaScript() ?? {}) as Record<string, unknown>;
+  const kept = keptGenerator(state, urn, type, inputs);
+  if (kept !== undefined) {
+    response.setObject(Struct.fromJavaScript(kept.outputs));
+    response.setId?.(kept.id);
+    generated[urn] = kept;
+    return;
+  }
+  const outputs = unwrapWireValue(response.getObject?.()?.toJavaScript() ?? {}) as Record<string, unknown>;
+  generated[urn] = { type, id: response.getId?.() ?? '', inputs, outputs };
+}
+
+function recordMonitor(
+  monitor: MonitorLike,
+  recorded: Recorded[],
+  state: GeneratorState,
+  generated: GeneratorState,
+): void {
   for (const method of ['registerResource', 'readResource'] as const) {
     const original = monitor[method].bind(monitor);
     monitor[method] = (request, callback) => {
@@ -75,6 +117,7 @@ function recordMonitor(monitor: MonitorLike, recorded: Recorded[]): void {
       recorded.push(entry);
       return original(request, (error, response) => {
         if (response !== undefined) {
+          if (method === 'registerResource') applyGeneratorState(request, response, state, generated);
           entry.urn = response.getUrn();
           const struct = response.getObject?.() ?? response.getProperties?.();
           entry.state = struct?.toJavaScript() ?? {};
@@ -94,7 +137,12 @@ function stringLeaves(value: unknown, prefix: string, into: Array<[string, strin
 }
 
 /** Builds the result from what the monitor saw: plain inputs, secret paths, generator outputs. */
-export function buildResult(stack: string, controls: string[], recorded: readonly Recorded[]): SynthResult {
+export function buildResult(
+  stack: string,
+  controls: string[],
+  recorded: readonly Recorded[],
+  generators: GeneratorState = {},
+): SynthResult {
   const secretValues = new Set<string>();
   const generatedValues: Record<string, string> = {};
   const resources: SynthResource[] = recorded.map(({ request, urn, state }) => {
@@ -145,11 +193,10 @@ export function buildResult(stack: string, controls: string[], recorded: readonl
     const inferred = inferSecretPaths(resource.type, resource.inputs, secrets);
     if (resource.outputs !== undefined) {
       // Outputs echo inputs (a certificate's own private key): mask by name and by value alike.
-      const outputPaths = [
+      resource.outputSecretPaths = [
         ...(SECRET_OUTPUTS[resource.type] ?? []).filter((key) => key in (resource.outputs ?? {})),
         ...inferSecretPaths(resource.type, resource.outputs, secrets),
       ];
-      resource.outputs = maskSecrets(resource.outputs, outputPaths);
     }
     const all = [...new Set([...resource.secretPaths, ...inferred])].sort();
     // A path under an already secret path adds nothing.
@@ -158,7 +205,7 @@ export function buildResult(stack: string, controls: string[], recorded: readonl
     );
   }
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, controls, resources, secretValues: secrets, generatedValues };
+  return { stack, controls, resources, secretValues: secrets, generatedValues, generators };
 }
 
 /** Runs the program in this process under Pulumi's mock runtime; call at most once per process. */
@@ -168,18 +215,21 @@ export async function synthesizeInProcess(options: SynthOptions): Promise<SynthR
   const program = path.resolve(root, options.program ?? DEFAULT_PROGRAM);
   if (!existsSync(program)) throw new UsageError(`program not found: ${program}`);
   const mocks = await loadMocks(root);
-  await pulumi.runtime.setMocks(mocks, PROJECT, options.stack, false);
+  const stack = options.stackName ?? options.stack;
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig(config, []);
   // Internal runtime module: the recorder needs the monitor and the RPC queue, which the typings hide.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require('@pulumi/pulumi/runtime/settings') as RuntimeSettings;
   const recorded: Recorded[] = [];
-  recordMonitor(settings.getMonitor() as MonitorLike, recorded);
+  const generated: GeneratorState = {};
+  const kept = options.stateFile === undefined ? {} : readStateFile(options.stateFile);
+  recordMonitor(settings.getMonitor() as MonitorLike, recorded, kept, generated);
   await pulumi.runtime.runInPulumiStack(async () => {
     const module = (await import(program)) as Record<string, unknown>;
     if (typeof module.default === 'function') await (module.default as () => unknown)();
     return {};
   });
   await settings.waitForRPCs();
-  return buildResult(options.stack, controlsFromConfig(config), recorded);
+  return buildResult(stack, controlsFromConfig(config), recorded, generated);
 }

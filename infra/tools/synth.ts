@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isRecord, type SynthResult, UsageError } from './model';
+import { readStateFile } from './state-file';
 
 export const PROJECT = 'secure-workshop';
 /** The repository these tools live in (the policy pack is always this one's). */
@@ -11,12 +12,17 @@ export const TOOLS_ROOT = path.resolve(__dirname, '..', '..');
 export const REPO_ROOT = process.env.SECURE_WORKSHOP_ROOT ?? TOOLS_ROOT;
 export const DEFAULT_PROGRAM = 'infra/index.ts';
 const SYNTH_TIMEOUT_MS = 300_000;
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export interface SynthOptions {
   /** Stack name: picks `Pulumi.<stack>.yaml` and becomes `pulumi.getStack()`. */
   stack: string;
   /** Replaces the stack's `secure-workshop:controls` (an ad-hoc step of the workshop). */
   controls?: string[];
+  /** The stack the program runs as (`pulumi.getStack()`, URNs, namespace); defaults to `stack`. */
+  stackName?: string;
+  /** A state file whose generated values are kept (see state-file.ts). */
+  stateFile?: string;
   /** Repository root holding Pulumi.yaml and the stack files. */
   root?: string;
   /** Program entry relative to root. */
@@ -42,7 +48,8 @@ function qualify(key: string): string {
 /** The config the Pulumi CLI would hand the program: project defaults, then the stack file, then overrides. */
 export function loadStackConfig(options: SynthOptions): Record<string, string> {
   const root = options.root ?? REPO_ROOT;
-  if (!/^[A-Za-z0-9_.-]+$/.test(options.stack)) throw new UsageError(`invalid stack name '${options.stack}'`);
+  for (const name of [options.stack, options.stackName ?? options.stack])
+    if (!STACK_NAME.test(name)) throw new UsageError(`invalid stack name '${name}'`);
   const stackFile = ['yaml', 'yml']
     .map((ext) => path.join(root, `Pulumi.${options.stack}.${ext}`))
     .find(existsSync);
@@ -111,6 +118,7 @@ export function synthesize(options: SynthOptions): Promise<SynthResult> {
   const root = options.root ?? REPO_ROOT;
   // Validate here so bad input fails before a process starts.
   loadStackConfig(options);
+  if (options.stateFile !== undefined) readStateFile(options.stateFile);
   const worker = path.join(__dirname, 'synth-worker.ts');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', worker], {
