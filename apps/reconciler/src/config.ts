@@ -22,6 +22,18 @@ export interface OAuthSettings {
   scope: string;
 }
 
+/** Bounds of one run, whatever the API sends: a hostile or broken API cannot keep it going or growing. */
+export interface RunLimits {
+  /** Pages read in one run, users and transactions together. */
+  maxPages: number;
+  /** Users held in memory (the per-user totals are the only state that grows). */
+  maxUsers: number;
+  /** Wall time of the whole run, retries included. */
+  maxRunMs: number;
+}
+
+export const DEFAULT_LIMITS: RunLimits = { maxPages: 20_000, maxUsers: 200_000, maxRunMs: 240_000 };
+
 export interface ReconcilerConfig {
   /** Base URL without a trailing slash; resources are `${apiUrl}/users` and `${apiUrl}/transactions`. */
   apiUrl: string;
@@ -31,8 +43,10 @@ export interface ReconcilerConfig {
   pageSize: number;
   topN: number;
   sampleSize: number;
+  /** Per request: connecting, the headers and the whole body must be done within this time. */
   timeoutMs: number;
   retry: RetryPolicy;
+  limits: RunLimits;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -134,6 +148,33 @@ export function loadConfig(
     problems,
   );
 
+  const limits: RunLimits = {
+    maxPages: integer(
+      value('RECONCILER_MAX_PAGES'),
+      'RECONCILER_MAX_PAGES',
+      DEFAULT_LIMITS.maxPages,
+      1,
+      10_000_000,
+      problems,
+    ),
+    maxUsers: integer(
+      value('RECONCILER_MAX_USERS'),
+      'RECONCILER_MAX_USERS',
+      DEFAULT_LIMITS.maxUsers,
+      1,
+      10_000_000,
+      problems,
+    ),
+    maxRunMs: integer(
+      value('RECONCILER_MAX_RUN_MS'),
+      'RECONCILER_MAX_RUN_MS',
+      DEFAULT_LIMITS.maxRunMs,
+      1000,
+      86_400_000,
+      problems,
+    ),
+  };
+
   if (problems.length > 0 || apiUrl === undefined) throw new ConfigError(problems);
   return {
     apiUrl: apiUrl.toString().replace(/\/+$/, ''),
@@ -144,6 +185,7 @@ export function loadConfig(
     sampleSize,
     timeoutMs,
     retry: { maxAttempts, baseDelayMs, maxDelayMs: Math.max(baseDelayMs, 10_000) },
+    limits,
   };
 }
 

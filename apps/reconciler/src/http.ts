@@ -17,6 +17,8 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The run's deadline: once aborted, the request (or the wait before a retry) stops with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface HttpClient {
@@ -42,10 +44,14 @@ const TLS_VERIFY_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The code of an attempt that missed its whole-response deadline (retried like a socket timeout). */
+export const RESPONSE_TIMEOUT = 'RESPONSE_TIMEOUT';
+
 /** A keep-alive connection pool with the configured trust, client certificate, timeouts and retries. */
 export function createHttpClient(
   config: Pick<ReconcilerConfig, 'tls' | 'timeoutMs' | 'retry'>,
-  wait: (ms: number) => Promise<unknown> = (ms) => sleep(ms),
+  wait: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) =>
+    sleep(ms, undefined, { signal }),
 ): HttpClient {
   const { tls, timeoutMs } = config;
   const agent = new Agent({
@@ -67,11 +73,28 @@ export function createHttpClient(
 
   const sendOnce = async (req: HttpRequest): Promise<Omit<HttpResponse, 'attempts'>> => {
     requestCount += 1;
+    // undici's idle timeouts restart with every chunk, so a body trickling a byte a second never
+    // trips them: the whole response gets one deadline.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      return await receive(req, req.signal ? AbortSignal.any([deadline, req.signal]) : deadline);
+    } catch (error) {
+      if (deadline.aborted && !req.signal?.aborted) {
+        throw Object.assign(new Error(`no complete response within ${timeoutMs} ms`), {
+          code: RESPONSE_TIMEOUT,
+        });
+      }
+      throw error;
+    }
+  };
+
+  const receive = async (req: HttpRequest, signal: AbortSignal): Promise<Omit<HttpResponse, 'attempts'>> => {
     const response = await request(req.url, {
       dispatcher: agent,
       method: req.method,
       headers: req.headers,
       body: req.body,
+      signal,
     });
     if (isRetryableStatus(response.statusCode)) {
       await response.body.dump();
@@ -101,9 +124,15 @@ export function createHttpClient(
   return {
     async send(req) {
       try {
-        return await withRetries(config.retry, () => sendOnce(req), wait);
+        return await withRetries(
+          config.retry,
+          () => sendOnce(req),
+          (ms) => wait(ms, req.signal),
+        );
       } catch (error) {
-        throw toReconcilerError(error, req);
+        // The run's deadline names itself; whatever the socket said about the abort does not matter.
+        if (req.signal?.aborted) throw req.signal.reason;
+        throw toReconcilerError(error, req, timeoutMs);
       }
     },
     get requestCount() {
@@ -119,10 +148,17 @@ function describe(req: HttpRequest): string {
 }
 
 /** Turns socket and TLS failures into one sentence; the request's headers and body are never included. */
-export function toReconcilerError(error: unknown, req: HttpRequest): ReconcilerError {
+export function toReconcilerError(error: unknown, req: HttpRequest, timeoutMs?: number): ReconcilerError {
   if (error instanceof ReconcilerError) return error;
   const code = errorCode(error) ?? 'unknown';
   const message = error instanceof Error ? error.message : String(error);
+  if (code === RESPONSE_TIMEOUT) {
+    const retried = /\(after \d+ attempts\)$/.exec(message)?.[0] ?? '';
+    return new ReconcilerError(
+      `${describe(req)}: no complete response within RECONCILER_TIMEOUT_MS=${timeoutMs} ms ${retried}`.trim(),
+      'timeout',
+    );
+  }
   if (TLS_VERIFY_CODES.has(code)) {
     return new ReconcilerError(
       `${describe(req)}: TLS verification of the server failed (${code}): ${message}; is TLS_CA_FILE the CA that signed the server certificate?`,

@@ -7,10 +7,14 @@ export interface PageSource {
   http: HttpClient;
   /** Returns the `Authorization` header value for the next request, or undefined when anonymous. */
   authorization(): Promise<string | undefined>;
+  /** The run's deadline, passed to every request. */
+  signal?: AbortSignal;
 }
 
+/** Pages read so far in the run, and how many it may read at most. */
 export interface PageStats {
   pages: number;
+  maxPages: number;
 }
 
 /**
@@ -28,11 +32,19 @@ export async function* paginate<T extends { id: number }>(
   let lastId = -1;
   while (url !== undefined) {
     const where = describe(url);
+    source.signal?.throwIfAborted();
+    if (stats.pages >= stats.maxPages) {
+      throw new ReconcilerError(
+        `read RECONCILER_MAX_PAGES=${stats.maxPages} pages and the API still sends next links (next: ${where})`,
+        'limit',
+      );
+    }
     const authorization = await source.authorization();
     const response = await source.http.send({
       method: 'GET',
       url,
       headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+      ...(source.signal ? { signal: source.signal } : {}),
     });
     if (response.status === 401 || response.status === 403) {
       throw new ReconcilerError(

@@ -79,6 +79,11 @@ export class Reconciliation {
 
   constructor(private readonly options: ReconcileOptions) {}
 
+  /** Users held so far: the only state that grows with the data. */
+  get userCount(): number {
+    return this.users.size;
+  }
+
   addUser(user: UserRecord): void {
     if (this.users.has(user.id))
       throw new ReconcilerError(`user ${user.id} was listed twice`, 'malformed-page');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ReconcilerConfig } from './config.js';
+import { ReconcilerError } from './errors.js';
 import { createHttpClient, type HttpClient } from './http.js';
 import { paginate, type PageSource } from './pages.js';
 import { Reconciliation, type ReconcileSummary } from './reconcile.js';
@@ -33,11 +34,26 @@ export async function runReconciliation(
   const now = context.now ?? Date.now;
   const started = now();
   const http = context.http ?? createHttpClient(config);
+  const { limits } = config;
+  const stats = { pages: 0, maxPages: limits.maxPages };
+  // Independent of any CronJob deadline: the run ends itself, with its own error line.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new ReconcilerError(
+          `run exceeded RECONCILER_MAX_RUN_MS=${limits.maxRunMs} ms after ${stats.pages} pages`,
+          'limit',
+        ),
+      ),
+    limits.maxRunMs,
+  );
   try {
     let token: AccessToken | undefined;
     let tokenIssuedAt = 0;
     const source: PageSource = {
       http,
+      signal: deadline.signal,
       async authorization() {
         const { oauth } = config;
         if (oauth === undefined) return undefined;
@@ -45,7 +61,7 @@ export async function runReconciliation(
         const margin = token ? Math.min(60_000, (token.expiresAt - tokenIssuedAt) / 2) : 0;
         if (token === undefined || now() >= token.expiresAt - margin) {
           tokenIssuedAt = now();
-          token = await fetchAccessToken(http, oauth, now);
+          token = await fetchAccessToken(http, oauth, now, deadline.signal);
           context.onSecret?.(token.token.reveal());
         }
         return `Bearer ${token.token.reveal()}`;
@@ -54,9 +70,16 @@ export async function runReconciliation(
     if (config.oauth) context.onSecret?.(config.oauth.clientSecret.reveal());
 
     const reconciliation = new Reconciliation({ topN: config.topN, sampleSize: config.sampleSize });
-    const stats = { pages: 0 };
     for await (const users of paginate(source, listUrl(config, 'users', USER_FIELDS), toUserRecord, stats)) {
-      for (const user of users) reconciliation.addUser(user);
+      for (const user of users) {
+        if (reconciliation.userCount >= limits.maxUsers) {
+          throw new ReconcilerError(
+            `the API listed more than RECONCILER_MAX_USERS=${limits.maxUsers} users; refusing to hold more in memory`,
+            'limit',
+          );
+        }
+        reconciliation.addUser(user);
+      }
     }
     const transactionsUrl = listUrl(config, 'transactions', TRANSACTION_FIELDS);
     for await (const transactions of paginate(source, transactionsUrl, toTransactionRecord, stats)) {
@@ -78,6 +101,7 @@ export async function runReconciliation(
       peakRssKiB: process.resourceUsage().maxRSS,
     };
   } finally {
+    clearTimeout(timer);
     if (context.http === undefined) await http.close();
   }
 }

@@ -23,9 +23,11 @@ export async function fetchAccessToken(
   http: HttpClient,
   oauth: OAuthSettings,
   now: () => number = Date.now,
+  signal?: AbortSignal,
 ): Promise<AccessToken> {
   const requestedAt = now();
   const response = await http.send({
+    ...(signal ? { signal } : {}),
     method: 'POST',
     url: oauth.tokenUrl,
     headers: {

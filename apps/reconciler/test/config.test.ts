@@ -45,6 +45,8 @@ describe('loadConfig', () => {
     expect(config.oauth).toBeUndefined();
     expect(config.tls).toEqual({});
     expect(config).toMatchObject({ pageSize: 1000, topN: 10, sampleSize: 10, retry: { maxAttempts: 5 } });
+    // Every run is bounded even when nothing is configured (the CronJob's deadline is 300 s).
+    expect(config.limits).toEqual({ maxPages: 20_000, maxUsers: 200_000, maxRunMs: 240_000 });
   });
 
   it('end stack: pinned CA, client certificate, client credentials with the default scope and token URL', () => {
@@ -72,12 +74,18 @@ describe('loadConfig', () => {
       TLS_CA_FILE: join(dir, 'missing.crt'),
       RECONCILER_PAGE_SIZE: '5000',
       RECONCILER_MAX_ATTEMPTS: '-1',
+      RECONCILER_MAX_PAGES: '0',
+      RECONCILER_MAX_USERS: 'lots',
+      RECONCILER_MAX_RUN_MS: '10',
     });
     expect(problems).toEqual([
       'API_URL must be an http or https URL, got ftp:',
       `TLS_CA_FILE: cannot read CA file ${join(dir, 'missing.crt')} (ENOENT)`,
       'RECONCILER_PAGE_SIZE must be an integer from 1 to 1000, got "5000"',
       'RECONCILER_MAX_ATTEMPTS must be an integer from 1 to 10, got "-1"',
+      'RECONCILER_MAX_PAGES must be an integer from 1 to 10000000, got "0"',
+      'RECONCILER_MAX_USERS must be an integer from 1 to 10000000, got "lots"',
+      'RECONCILER_MAX_RUN_MS must be an integer from 1000 to 86400000, got "10"',
     ]);
   });
 

@@ -16,23 +16,42 @@ export interface RunResult {
   report?: RunReport;
   /** The parsed stderr line on failure. */
   failure?: { ok: false; kind: string; error: string; problems?: string[] };
+  /** True when the test had to kill the run because it outlived `killAfterMs`. */
+  killed: boolean;
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  nodeArgs?: string[];
+  /** A run still alive after this long is killed (and reported as `killed`), so a hang fails the test instead of stalling it. */
+  killAfterMs?: number;
 }
 
 /** Runs `node --import tsx apps/reconciler/src/main.ts` with only `env` (plus PATH) in its environment. */
-export function runReconciler(env: Record<string, string>, nodeArgs: string[] = []): Promise<RunResult> {
+export function runReconciler(env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+    const started = Date.now();
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let killed = false;
+    const killer =
+      options.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, options.killAfterMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const result: RunResult = { code, stdout, stderr };
+      clearTimeout(killer);
+      const result: RunResult = { code, stdout, stderr, killed, elapsedMs: Date.now() - started };
       if (code === 0 && stdout.trim() !== '') result.report = JSON.parse(stdout) as RunReport;
       const lastLine = stderr.trim().split('\n').at(-1) ?? '';
       if (code !== 0 && lastLine.startsWith('{'))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReconcilerConfig } from '../src/config.js';
+import { DEFAULT_LIMITS, type ReconcilerConfig } from '../src/config.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../src/http.js';
 import { runReconciliation } from '../src/run.js';
 import { Secret } from '../src/secret.js';
@@ -18,6 +18,7 @@ const config: ReconcilerConfig = {
   sampleSize: 5,
   timeoutMs: 1000,
   retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+  limits: DEFAULT_LIMITS,
 };
 
 /** An in-memory API: one row per page, tokens `t1`, `t2`, ... valid for `lifetimeSeconds`. */
