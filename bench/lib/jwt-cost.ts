@@ -5,7 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { auditPlugin } from '../../apps/api/src/audit.js';
 import type { AuthConfig } from '../../apps/api/src/config.js';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../../apps/api/src/config.js';
+import {
+  DEFAULT_AUDIENCE,
+  DEFAULT_FAILURE_LIMIT,
+  DEFAULT_FAILURE_WINDOW_SECONDS,
+  DEFAULT_ISSUER,
+} from '../../apps/api/src/config.js';
 import { loggerOptions } from '../../apps/api/src/logger.js';
 import { createMetrics } from '../../apps/api/src/metrics.js';
 import auth from '../../apps/api/src/plugins/auth.js';
@@ -49,7 +54,12 @@ export async function measureJwtCost(fixture: Fixture, iterations: number): Prom
     publicKey: await readFile(fixture.jwt.publicKeyFile, 'utf8'),
     issuer: DEFAULT_ISSUER,
     audience: DEFAULT_AUDIENCE,
-    tokenIssuer: { privateKey: await readFile(fixture.jwt.privateKeyFile, 'utf8'), clients: [] },
+    tokenIssuer: {
+      privateKey: await readFile(fixture.jwt.privateKeyFile, 'utf8'),
+      clients: [],
+      failureLimit: DEFAULT_FAILURE_LIMIT,
+      failureWindowSeconds: DEFAULT_FAILURE_WINDOW_SECONDS,
+    },
   };
   // Logs are produced as in the server (info level, audit lines) and thrown away.
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });

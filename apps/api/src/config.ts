@@ -31,7 +31,13 @@ export interface OAuthClient {
 export interface TokenIssuerConfig {
   privateKey: string;
   clients: OAuthClient[];
+  /** Failed client authentications per client id and window before the endpoint answers 429. */
+  failureLimit: number;
+  failureWindowSeconds: number;
 }
+
+export const DEFAULT_FAILURE_LIMIT = 10;
+export const DEFAULT_FAILURE_WINDOW_SECONDS = 300;
 
 export type AuthConfig =
   | { mode: 'none' }
@@ -88,6 +94,23 @@ function portSetting(env: Env, name: string, fallback: number, problems: Problem
     return fallback;
   }
   return port;
+}
+
+function integerSetting(
+  env: Env,
+  name: string,
+  fallback: number,
+  [min, max]: [number, number],
+  problems: Problems,
+): number {
+  const raw = readSetting(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    problems.add(`${name}=${raw} is not a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+  return value;
 }
 
 function oneOf<T extends string>(
@@ -174,11 +197,21 @@ function parseClients(name: string, text: string, problems: Problems): OAuthClie
   return clients;
 }
 
+const TOKEN_ENDPOINT_SETTINGS = ['OAUTH_FAILURE_LIMIT', 'OAUTH_FAILURE_WINDOW_SECONDS'];
+
 function loadAuth(env: Env, problems: Problems): AuthConfig {
   const mode = oneOf(env, 'AUTH_MODE', ['jwt', 'none'] as const, 'jwt', problems);
   const publicKeyFile = readSetting(env, 'JWT_PUBLIC_KEY_FILE');
   const privateKeyFile = readSetting(env, 'JWT_PRIVATE_KEY_FILE');
   const clientsFile = readSetting(env, 'OAUTH_CLIENTS_FILE');
+  if (privateKeyFile === undefined || clientsFile === undefined) {
+    for (const name of TOKEN_ENDPOINT_SETTINGS) {
+      if (readSetting(env, name) !== undefined)
+        problems.add(
+          `${name} is set but the token endpoint is off (it needs JWT_PRIVATE_KEY_FILE and OAUTH_CLIENTS_FILE)`,
+        );
+    }
+  }
   if (mode === 'none') {
     for (const name of ['JWT_PUBLIC_KEY_FILE', 'JWT_PRIVATE_KEY_FILE', 'OAUTH_CLIENTS_FILE']) {
       if (readSetting(env, name)) problems.add(`AUTH_MODE=none contradicts ${name}; unset one of them`);
@@ -220,7 +253,21 @@ function loadAuth(env: Env, problems: Problems): AuthConfig {
   }
   const clientsText = readFileSetting('OAUTH_CLIENTS_FILE', clientsFile, problems);
   const clients = clientsText === undefined ? [] : parseClients('OAUTH_CLIENTS_FILE', clientsText, problems);
-  return { mode, publicKey, issuer, audience, tokenIssuer: { privateKey, clients } };
+  const failureLimit = integerSetting(env, 'OAUTH_FAILURE_LIMIT', DEFAULT_FAILURE_LIMIT, [1, 1000], problems);
+  const failureWindowSeconds = integerSetting(
+    env,
+    'OAUTH_FAILURE_WINDOW_SECONDS',
+    DEFAULT_FAILURE_WINDOW_SECONDS,
+    [1, 86_400],
+    problems,
+  );
+  return {
+    mode,
+    publicKey,
+    issuer,
+    audience,
+    tokenIssuer: { privateKey, clients, failureLimit, failureWindowSeconds },
+  };
 }
 
 function loadTls(env: Env, problems: Problems): TlsConfig | undefined {

@@ -11,16 +11,20 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
-  | 'invalid_scope';
+  | 'invalid_scope'
+  // RFC 6749 §4.1.2.1's code for "try again later", answered with 429 and Retry-After.
+  | 'temporarily_unavailable';
 
 export class OAuthError extends Error {
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
   get status(): number {
+    if (this.code === 'temporarily_unavailable') return 429;
     return this.code === 'invalid_client' ? 401 : 400;
   }
 }

@@ -354,6 +354,63 @@ describe('POST /oauth/token', () => {
   });
 });
 
+describe('POST /oauth/token failure throttling', () => {
+  const LIMIT = 3;
+  const WINDOW_SECONDS = 2;
+  let throttled: StartedApi;
+  beforeAll(async () => {
+    throttled = await startApi(
+      {
+        ...db.pg.env,
+        ...auth.env,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        OAUTH_FAILURE_LIMIT: String(LIMIT),
+        OAUTH_FAILURE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      },
+      { logStream: new LogCapture() },
+    );
+  });
+  afterAll(() => throttled?.close());
+
+  async function failuresUntilThrottled(client: { clientId: string; secret: string }): Promise<number[]> {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 2; i += 1) statuses.push((await fetchToken(throttled.url, client)).status);
+    return statuses;
+  }
+
+  it('throttles an unknown client and a wrong secret identically, with 429, Retry-After and a JSON error', async () => {
+    const unknown = await failuresUntilThrottled({ clientId: 'nobody', secret: 'guess' });
+    const wrong = await failuresUntilThrottled({ clientId: 'admin', secret: 'guess' });
+    expect(unknown).toEqual([401, 401, 401, 429, 429]);
+    expect(wrong).toEqual(unknown);
+    const res = await fetchToken(throttled.url, { clientId: 'nobody', secret: 'guess' });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(WINDOW_SECONDS);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+
+  const windowPasses = () => new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000 + 100));
+
+  it('refuses the right secret while the client is throttled and accepts it after the window', async () => {
+    await windowPasses();
+    const reconciler = auth.clients.reconciler!;
+    await failuresUntilThrottled({ clientId: reconciler.clientId, secret: 'guess' });
+    const during = await fetchToken(throttled.url, reconciler);
+    expect(during.status).toBe(429);
+    expect(during.body).not.toContain('access_token');
+    // Throttling is per client: another one still gets its token.
+    expect((await fetchToken(throttled.url, auth.clients.admin!)).status).toBe(200);
+    await windowPasses();
+    const after = await fetchToken(throttled.url, reconciler);
+    expect(after.status).toBe(200);
+    expect(after.json()).toHaveProperty('access_token');
+  });
+});
+
 describe('logs', () => {
   it('never contain an Authorization value, a client secret or an access token', async () => {
     const token = validToken();

@@ -74,6 +74,10 @@ describe('loadConfig', () => {
     });
     expect(config.auth.mode).toBe('jwt');
     expect(config.auth.mode === 'jwt' && config.auth.tokenIssuer?.clients[0]?.clientId).toBe('a');
+    expect(config.auth.mode === 'jwt' && config.auth.tokenIssuer).toMatchObject({
+      failureLimit: 10,
+      failureWindowSeconds: 300,
+    });
   });
 
   it('demands a CA for the default PGSSLMODE (verify-full)', () => {
@@ -143,6 +147,19 @@ describe('loadConfig', () => {
     ],
     [{ AUTH_MODE: 'none', TLS_CERT_DIR: 'no-such-dir' }, /^TLS_CERT_DIR: cannot read .*tls\.crt \(ENOENT\)$/],
     [{ AUTH_MODE: 'none', PORT: '8080', METRICS_PORT: '8080' }, /^METRICS_PORT=8080 must differ from PORT$/],
+    [
+      { JWT_PUBLIC_KEY_FILE: 'JWT', OAUTH_FAILURE_LIMIT: '5' },
+      /^OAUTH_FAILURE_LIMIT is set but the token endpoint is off/,
+    ],
+    [
+      {
+        JWT_PUBLIC_KEY_FILE: 'JWT',
+        JWT_PRIVATE_KEY_FILE: 'jwt.key',
+        OAUTH_CLIENTS_FILE: 'clients.json',
+        OAUTH_FAILURE_WINDOW_SECONDS: '0',
+      },
+      /^OAUTH_FAILURE_WINDOW_SECONDS=0 is not a whole number from 1 to 86400$/,
+    ],
   ])('names the contradiction in %j', (settings, expected) => {
     const env: Env = { ...base };
     for (const [name, value] of Object.entries(settings)) {

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditRequest } from '../audit.js';
 import type { TokenIssuerConfig } from '../config.js';
 import type { ApiMetrics } from '../metrics.js';
+import { FailureThrottle } from '../throttle.js';
 import {
   ACCESS_TOKEN_LIFETIME_SECONDS,
   OAuthError,
@@ -36,11 +37,20 @@ export interface OAuthRoutesOptions {
   metrics: ApiMetrics;
 }
 
+/** Client ids whose failures are remembered at once (about 150 bytes each). */
+const MAX_TRACKED_CLIENT_IDS = 10_000;
+
 export default async function oauthRoutes(
   fastify: FastifyInstance,
   options: OAuthRoutesOptions,
 ): Promise<void> {
-  const { clients } = options.tokenIssuer;
+  const { clients, failureLimit, failureWindowSeconds } = options.tokenIssuer;
+  // Defence in depth behind the gateway's rate limit: guessing one client's secret stays slow here too.
+  const throttle = new FailureThrottle({
+    limit: failureLimit,
+    windowMs: failureWindowSeconds * 1000,
+    maxTracked: MAX_TRACKED_CLIENT_IDS,
+  });
   await fastify.register(formbody, { bodyLimit: 4096 });
 
   const fail = (
@@ -59,6 +69,7 @@ export default async function oauthRoutes(
     });
     if (error.status === 401)
       reply.header('www-authenticate', 'Basic realm="secure-workshop", charset="UTF-8"');
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
     return reply
       .code(error.status)
       .header('cache-control', 'no-store')
@@ -75,7 +86,12 @@ export default async function oauthRoutes(
         summary: 'Client-credentials grant (RFC 6749 §4.4) with HTTP Basic client authentication',
         consumes: ['application/x-www-form-urlencoded'],
         body: TokenRequest,
-        response: { 200: TokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse },
+        response: {
+          200: TokenResponse,
+          400: OAuthErrorResponse,
+          401: OAuthErrorResponse,
+          429: OAuthErrorResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -88,8 +104,19 @@ export default async function oauthRoutes(
           'unknown',
         );
       }
+      // Same steps for an unknown id and a wrong secret, so neither answer nor timing tells them apart.
+      const wait = throttle.retryAfterSeconds(credentials.clientId);
+      if (wait > 0) {
+        const error = new OAuthError(
+          'temporarily_unavailable',
+          `too many failed authentications for this client; retry after ${wait} s`,
+          wait,
+        );
+        return fail(request, reply, error, 'unknown');
+      }
       const client = authenticateClient(clients, credentials);
       if (!client) {
+        throttle.recordFailure(credentials.clientId);
         return fail(
           request,
           reply,
@@ -97,6 +124,7 @@ export default async function oauthRoutes(
           'unknown',
         );
       }
+      throttle.recordSuccess(client.clientId);
       const isForm =
         request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
       const body = request.body as { grant_type?: string; scope?: string } | undefined;
