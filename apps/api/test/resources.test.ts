@@ -218,7 +218,13 @@ describe('writes', () => {
     expect(created.id).not.toBe(1);
     expect(created.created_at).not.toBe('1999-01-01T00:00:00.000Z');
     expect(created).not.toHaveProperty('is_admin');
-    expect(created).toMatchObject({ ...newUser, is_active: true, num_logins: 0 });
+    const { password_hash: _hash, credit_card: _card, ...visible } = newUser;
+    expect(created).toMatchObject({
+      ...visible,
+      credit_card: '************1111',
+      is_active: true,
+      num_logins: 0,
+    });
     expect(res.headers.location).toBe(`/users/${created.id}`);
     expect(await count('users')).toBe(before + 1);
     const [original] = await db.sql`select username from users where id = 1`;
@@ -259,10 +265,11 @@ describe('writes', () => {
         email: `${payload.replace(/[\s@]/g, '_')}@example.org`,
       });
       expect(user.status, payload).toBe(201);
-      const created = user.json<{ id: number; username: string; password_hash: string; email: string }>();
+      const created = user.json<{ id: number; username: string; email: string }>();
       const fetched = (await get(`/users/${created.id}`)).json<typeof created>();
       expect(fetched.username).toBe(payload);
-      expect(fetched.password_hash).toBe(payload);
+      const [stored] = await db.sql`select password_hash from users where id = ${created.id}`;
+      expect(stored?.password_hash).toBe(payload);
       expect(fetched.email).toBe(`${payload.replace(/[\s@]/g, '_')}@example.org`);
 
       const tx = await send('POST', '/transactions', {
@@ -469,17 +476,98 @@ describe('audit trail', () => {
   });
 });
 
+describe('data minimisation', () => {
+  const readOnly = () =>
+    forgeJwt(claims({ scope: 'read:user read:transaction' }, auth), {
+      alg: 'ES256',
+      privateKey: auth.privateKey,
+    });
+  const secrets = async () =>
+    (
+      await db.sql<{ credit_card: string; password_hash: string | null }[]>`
+      select credit_card, password_hash from users
+       where credit_card ~ '^[0-9]+$' and password_hash ~ '^[0-9a-f]{32}$'`
+    ).flatMap((row) => [row.credit_card, ...(row.password_hash ? [row.password_hash] : [])]);
+
+  it('never sends a password hash or a full card number, whatever fields a read-only token asks for', async () => {
+    const headers = { authorization: `Bearer ${readOnly()}` };
+    const stored = await secrets();
+    expect(stored.length).toBeGreaterThan(100);
+    const bodies: string[] = [];
+    for (const path of [
+      '/users?limit=1000',
+      '/users?limit=1000&fields=credit_card',
+      '/users?limit=1000&fields=credit_card,email,username',
+      '/users/1',
+      '/users/1?fields=credit_card',
+    ]) {
+      const res = await request(`${api.url}${path}`, { headers });
+      expect(res.status, path).toBe(200);
+      bodies.push(res.body);
+    }
+    for (const body of bodies) {
+      expect(body).not.toContain('password_hash');
+      expect(body).not.toMatch(/[0-9]{5}/);
+      for (const secret of stored) expect(body).not.toContain(secret);
+    }
+    const [first] = JSON.parse(bodies[1] ?? '[]') as { id: number; credit_card: string }[];
+    const [card] = await db.sql<
+      { credit_card: string }[]
+    >`select credit_card from users where id = ${first!.id}`;
+    expect(first!.credit_card).toBe(`************${card!.credit_card.slice(-4)}`);
+  });
+
+  it('refuses ?fields=password_hash with 400: the field is not readable at all', async () => {
+    for (const path of ['/users?fields=password_hash', '/users/1?fields=username,password_hash']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body).not.toMatch(/"password_hash":/);
+    }
+  });
+
+  it('answers writes with the same minimised record', async () => {
+    const created = await send('POST', '/users', newUser);
+    expect(created.status).toBe(201);
+    expect(created.json()).not.toHaveProperty('password_hash');
+    expect(created.json()).toMatchObject({ credit_card: '************1111' });
+    const updated = await send('PUT', `/users/${created.json<{ id: number }>().id}`, {
+      credit_card: '5500000000000004',
+      password_hash: 'new-hash',
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).not.toContain('new-hash');
+    expect(updated.json()).toMatchObject({ credit_card: '************0004' });
+    const [row] =
+      await db.sql`select credit_card, password_hash from users where id = ${created.json<{ id: number }>().id}`;
+    expect(row).toEqual({ credit_card: '5500000000000004', password_hash: 'new-hash' });
+  });
+
+  it('masks a card number stored in a shape the API does not expect, instead of passing it through', async () => {
+    const [odd] = await db.sql<{ id: number }[]>`
+      insert into users (credit_card, currency, email, country, username)
+      values ('4111-1111-1111-1111', 'USD', 'odd@example.org', 'US', 'odd') returning id`;
+    const res = await get(`/users/${odd!.id}?fields=credit_card`);
+    expect(res.json()).toEqual({ id: odd!.id, credit_card: '****************' });
+  });
+});
+
 describe('behind the database firewall', () => {
-  it('serves users whose password_hash is null and whose credit_card is jumpwire ciphertext', async () => {
+  it('serves users whose password_hash is null (dropped) and whose credit_card is jumpwire ciphertext', async () => {
     const ciphertext =
       'jumpwire_AQNwY2kBK0FFUy5HQ00uVjEuNzM0QzEzRTIwN0Y0NkU5NzE2N0U2ODFEQUM1MzA0QTHcmliKjSZ0EYz0MNgt9aGaVcNrsUDdBzRa/fs7SBQYEdDa2CIXEBSqg+k6';
     await db.sql`update users set password_hash = null, credit_card = ${ciphertext} where id <= 3`;
     const one = await get('/users/1');
     expect(one.status).toBe(200);
-    expect(one.json()).toMatchObject({ id: 1, password_hash: null, credit_card: ciphertext });
+    // The ciphertext is all the API ever receives: it passes unmasked, so the firewall stays visible.
+    expect(one.json()).toMatchObject({ id: 1, credit_card: ciphertext });
+    expect(one.json()).not.toHaveProperty('password_hash');
     const list = await get('/users?limit=3');
     expect(list.status).toBe(200);
-    expect(list.json<{ password_hash: null }[]>().map((u) => u.password_hash)).toEqual([null, null, null]);
+    expect(list.json<{ credit_card: string }[]>().map((u) => u.credit_card)).toEqual([
+      ciphertext,
+      ciphertext,
+      ciphertext,
+    ]);
   });
 });
 

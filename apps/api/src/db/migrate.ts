@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TRANSACTION_FIELDS } from '../schemas/transactions.js';
-import { USER_FIELDS } from '../schemas/users.js';
+import { USER_COLUMNS } from '../schemas/users.js';
 import { MIGRATIONS } from './schema.js';
 import type { Sql } from './client.js';
 import {
@@ -77,9 +77,9 @@ function* copyLines<T>(rows: Iterable<T>, columns: readonly (keyof T)[], batch =
   if (chunk.length > 0) yield `${chunk.join('\n')}\n`;
 }
 
-// The seed fills every column of the API's field lists, in the same order.
-const USER_COLUMNS = USER_FIELDS satisfies readonly (keyof SeedUser)[];
-const TRANSACTION_COLUMNS = TRANSACTION_FIELDS satisfies readonly (keyof SeedTransaction)[];
+// The seed fills every column of the tables, in the schemas' order.
+const USER_COPY_COLUMNS = USER_COLUMNS satisfies readonly (keyof SeedUser)[];
+const TRANSACTION_COPY_COLUMNS = TRANSACTION_FIELDS satisfies readonly (keyof SeedTransaction)[];
 
 function positiveCount(name: string, value: number, allowZero: boolean): number {
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
@@ -108,15 +108,16 @@ export async function seed(sql: Sql, options: SeedOptions = {}): Promise<SeedRes
         yield user;
       }
     })();
-    const userCopy = await tx`copy users (${tx(USER_COLUMNS)}) from stdin`.writable();
-    await pipeline(Readable.from(copyLines(users, USER_COLUMNS)), userCopy);
+    const userCopy = await tx`copy users (${tx(USER_COPY_COLUMNS)}) from stdin`.writable();
+    await pipeline(Readable.from(copyLines(users, USER_COPY_COLUMNS)), userCopy);
 
     // A bulk load checks the foreign key and builds the index once, not once per row.
     await tx`alter table transactions drop constraint transactions_user_id_fkey`;
     await tx`drop index transactions_user_id_idx`;
     const transactions = generateTransactions(random, transactionCount, currencies);
-    const transactionCopy = await tx`copy transactions (${tx(TRANSACTION_COLUMNS)}) from stdin`.writable();
-    await pipeline(Readable.from(copyLines(transactions, TRANSACTION_COLUMNS)), transactionCopy);
+    const transactionCopy =
+      await tx`copy transactions (${tx(TRANSACTION_COPY_COLUMNS)}) from stdin`.writable();
+    await pipeline(Readable.from(copyLines(transactions, TRANSACTION_COPY_COLUMNS)), transactionCopy);
     await tx`create index transactions_user_id_idx on transactions (user_id, id)`;
     await tx`alter table transactions add constraint transactions_user_id_fkey
       foreign key (user_id) references users (id) on delete restrict`;

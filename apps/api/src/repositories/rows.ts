@@ -1,4 +1,4 @@
-// Row mapping shared by the repositories: timestamps leave PostgreSQL as ISO strings.
+// Row mapping shared by the repositories: what a column looks like when it leaves PostgreSQL.
 import type { PendingQuery, Row as DriverRow } from 'postgres';
 import type { Sql } from '../db/client.js';
 
@@ -9,14 +9,21 @@ function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Builds select lists from allow-listed column names, rendering the given timestamptz columns as text. */
+/** A select-list expression for one column, given its quoted name; it must keep the name (`as`). */
+export type ColumnExpression = (name: string) => string;
+
+/** A timestamptz column as ISO text, independent of the session's TimeZone and DateStyle. */
+export const isoTimestamp: ColumnExpression = (name) =>
+  `to_char(${name} at time zone 'UTC', ${ISO_UTC_MS}) as ${name}`;
+
+/** Builds select lists from allow-listed column names, some of them rendered by an expression. */
 export class ColumnList<F extends string> {
   // Bounded: routes pass deduplicated subsets in allow-list order (at most 2^n keys).
   private readonly cache = new Map<string, string>();
 
   constructor(
     private readonly all: readonly F[],
-    private readonly timestamps: ReadonlySet<F>,
+    private readonly expressions: Partial<Record<F, ColumnExpression>> = {},
   ) {}
 
   /** Select-list text; safe to splice because every name comes from the repository's allow-list. */
@@ -28,9 +35,7 @@ export class ColumnList<F extends string> {
         .map((field) => {
           if (!this.all.includes(field)) throw new Error(`unknown column ${field}`);
           const name = quoteIdentifier(field);
-          return this.timestamps.has(field)
-            ? `to_char(${name} at time zone 'UTC', ${ISO_UTC_MS}) as ${name}`
-            : name;
+          return this.expressions[field]?.(name) ?? name;
         })
         .join(', ');
       this.cache.set(key, text);

@@ -1,7 +1,7 @@
 // Transactions in PostgreSQL. Columns come only from TRANSACTION_FIELDS; values are always bound parameters.
 import type { Sql } from '../db/client.js';
 import { TRANSACTION_FIELDS, type Transaction, type TransactionField } from '../schemas/transactions.js';
-import { ColumnList, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
+import { ColumnList, isoTimestamp, toPage, writableColumns, type Page, type PageRequest } from './rows.js';
 
 // Defence in depth behind the body schema: only these columns are ever written.
 const WRITABLE = ['amount', 'currency', 'description', 'timestamp', 'user_id'] as const;
@@ -14,7 +14,7 @@ export interface TransactionWrite {
   user_id?: number;
 }
 
-const COLUMNS = new ColumnList<TransactionField>(TRANSACTION_FIELDS, new Set(['timestamp']));
+const COLUMNS = new ColumnList<TransactionField>(TRANSACTION_FIELDS, { timestamp: isoTimestamp });
 
 export class TransactionsRepository {
   constructor(private readonly sql: Sql) {}

@@ -2,7 +2,8 @@
 import { Type, type Static } from 'typebox';
 import { Currency, Id, MAX_INT, noNul } from './common.js';
 
-export const USER_FIELDS = [
+/** The users table's columns, in table order (the seed fills every one). */
+export const USER_COLUMNS = [
   'id',
   'credit_card',
   'currency',
@@ -14,26 +15,38 @@ export const USER_FIELDS = [
   'username',
   'created_at',
 ] as const;
+
+/** What the API reads and answers with: every column but password_hash, which never leaves the API. */
+export const USER_FIELDS = USER_COLUMNS.filter(
+  (column): column is Exclude<(typeof USER_COLUMNS)[number], 'password_hash'> => column !== 'password_hash',
+);
 export type UserField = (typeof USER_FIELDS)[number];
+
+/** A card number as the API shows it: never more than its last four digits. */
+export const MASKED_CARD_PATTERN = '^(\\*{12}[0-9]{4}|\\*{16}|jumpwire_[A-Za-z0-9+/=_-]+)$';
 
 export const User = Type.Object(
   {
     id: Id,
     credit_card: Type.Optional(
-      Type.String({ description: 'Card number, or jumpwire_... ciphertext behind the database firewall' }),
+      Type.String({
+        pattern: MASKED_CARD_PATTERN,
+        description:
+          'Masked: 12 asterisks and the last 4 digits (16 asterisks when the stored value is not a card number); behind the database firewall the jumpwire_... ciphertext the API receives instead',
+      }),
     ),
     currency: Type.Optional(Currency),
     email: Type.Optional(Type.String()),
     is_active: Type.Optional(Type.Boolean()),
     country: Type.Optional(Type.String()),
     num_logins: Type.Optional(Type.Integer()),
-    password_hash: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], { description: 'null behind the database firewall' }),
-    ),
     username: Type.Optional(Type.String()),
     created_at: Type.Optional(Type.String({ format: 'date-time' })),
   },
-  { description: 'Only id is always present: ?fields= selects the rest' },
+  {
+    description:
+      'Only id is always present: ?fields= selects the rest. password_hash can be written but is never returned.',
+  },
 );
 export type User = Static<typeof User>;
 
