@@ -3,30 +3,76 @@ import { spawn } from 'node:child_process';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, libpqEnv, summarizeTables, type DatabaseTarget } from './database.js';
-import { encryptToFile, type BackupManifest } from './envelope.js';
+import { encryptToFile, verifyManifest, type BackupManifest } from './envelope.js';
 import { waitForExit } from './process.js';
 
 const BACKUP_NAME = /^backup-\d{8}T\d{9}Z\.swbk$/;
+/** How far a backup's time may lie ahead of this clock (two hosts' clocks differ a little). */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export function backupFileName(at: Date): string {
   return `backup-${at.toISOString().replace(/[-:.]/g, '')}.swbk`;
 }
 
-/** Backups in `directory`, newest first (names sort by their UTC timestamp). */
-export async function listBackups(directory: string): Promise<string[]> {
-  const names = await readdir(directory);
-  return names
-    .filter((name) => BACKUP_NAME.test(name))
-    .sort()
-    .reverse();
+export interface TrustedBackup {
+  name: string;
+  createdAt: Date;
 }
 
-/** Keeps the `retention` newest backups and removes the rest; returns the removed names. */
-export async function pruneBackups(directory: string, retention: number): Promise<string[]> {
+/**
+ * What a backup directory holds, judged by each file's authenticated manifest; names only select the
+ * candidates, they never order them (anyone who can write the directory can rename a file).
+ */
+export interface BackupInventory {
+  /** Authenticated, newest first. */
+  trusted: TrustedBackup[];
+  /** Authenticated but dated in the future: never the newest, and pruned first. */
+  futureDated: TrustedBackup[];
+  /** Names that fail authentication with this key (tampered, foreign, or another key's): never used, never deleted. */
+  unverified: string[];
+}
+
+export async function inventoryBackups(
+  directory: string,
+  key: Buffer,
+  now = new Date(),
+): Promise<BackupInventory> {
+  const inventory: BackupInventory = { trusted: [], futureDated: [], unverified: [] };
+  for (const name of (await readdir(directory)).filter((entry) => BACKUP_NAME.test(entry)).sort()) {
+    let manifest: BackupManifest;
+    try {
+      manifest = await verifyManifest(join(directory, name), key);
+    } catch {
+      inventory.unverified.push(name);
+      continue;
+    }
+    const backup = { name, createdAt: new Date(manifest.createdAt) };
+    if (backup.createdAt.getTime() > now.getTime() + CLOCK_SKEW_MS) inventory.futureDated.push(backup);
+    else inventory.trusted.push(backup);
+  }
+  inventory.trusted.sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.name.localeCompare(a.name),
+  );
+  return inventory;
+}
+
+export interface PruneResult {
+  removed: string[];
+  unverified: string[];
+}
+
+/** Keeps the `retention` newest authenticated backups and removes the other authenticated ones. */
+export async function pruneBackups(
+  directory: string,
+  retention: number,
+  key: Buffer,
+  now = new Date(),
+): Promise<PruneResult> {
   if (!Number.isInteger(retention) || retention < 1) throw new Error('retention must be a positive integer');
-  const stale = (await listBackups(directory)).slice(retention);
-  for (const name of stale) await rm(join(directory, name), { force: true });
-  return stale;
+  const { trusted, futureDated, unverified } = await inventoryBackups(directory, key, now);
+  const removed = [...trusted, ...futureDated].slice(retention).map((backup) => backup.name);
+  for (const name of removed) await rm(join(directory, name), { force: true });
+  return { removed, unverified };
 }
 
 export function binary(binDir: string | undefined, name: string): string {
@@ -48,6 +94,7 @@ export interface BackupResult {
   bytes: number;
   tables: BackupManifest['tables'];
   removed: string[];
+  unverified: string[];
 }
 
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
@@ -80,8 +127,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     });
     const file = join(options.directory, name);
     await rename(partial, file);
-    const removed = await pruneBackups(options.directory, options.retention);
-    return { file, bytes: (await stat(file)).size, tables: manifest.tables, removed };
+    const { removed, unverified } = await pruneBackups(options.directory, options.retention, options.key);
+    return { file, bytes: (await stat(file)).size, tables: manifest.tables, removed, unverified };
   } catch (error) {
     await rm(partial, { force: true });
     throw error;

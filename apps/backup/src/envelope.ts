@@ -1,15 +1,26 @@
-// The encrypted backup file: header (authenticated, not secret), AES-256-GCM ciphertext, GCM tag.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+// The encrypted backup file: header (authenticated, not secret), header MAC, AES-256-GCM ciphertext, GCM tag.
+// Version 2 adds the header MAC, so the manifest (which backup this is, and when it was made) can be
+// trusted without decrypting the whole file; version 1 files (no MAC) are still read.
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export const MAGIC = Buffer.from('SWBK', 'ascii');
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+const READABLE_VERSIONS = new Set([1, 2]);
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
+export const HEADER_MAC_BYTES = 32;
 const FIXED_HEADER_BYTES = MAGIC.length + 1 + NONCE_BYTES + 4;
 const MAX_MANIFEST_BYTES = 64 * 1024;
 
@@ -48,11 +59,26 @@ export function encodeHeader(nonce: Buffer, manifest: BackupManifest): Buffer {
   return Buffer.concat([fixed, body]);
 }
 
+/** HMAC-SHA256 of the header under a key derived from the backup key (never the GCM key itself). */
+export function headerMac(key: Buffer, header: Buffer): Buffer {
+  assertKey(key);
+  const macKey = Buffer.from(
+    hkdfSync('sha256', key, Buffer.alloc(0), 'secure-workshop backup header mac', 32),
+  );
+  return createHmac('sha256', macKey).update(header).digest();
+}
+
 export interface DecodedHeader {
+  version: number;
   nonce: Buffer;
+  /** Not yet authenticated: use verifyManifest (or decryptToFile) before trusting it. */
   manifest: BackupManifest;
-  /** The header bytes, the GCM additional data. */
+  /** The header bytes, the GCM additional data and what the header MAC covers. */
   raw: Buffer;
+  /** Version 2 only. */
+  mac: Buffer | undefined;
+  /** Where the ciphertext starts. */
+  bodyOffset: number;
 }
 
 export function decodeHeader(bytes: Buffer): DecodedHeader {
@@ -60,11 +86,12 @@ export function decodeHeader(bytes: Buffer): DecodedHeader {
     throw new BackupIntegrityError('not a secure-workshop backup (bad magic)');
   }
   const version = bytes.readUInt8(MAGIC.length);
-  if (version !== FORMAT_VERSION)
+  if (!READABLE_VERSIONS.has(version))
     throw new BackupIntegrityError(`unsupported backup format version ${version}`);
   const nonce = bytes.subarray(MAGIC.length + 1, MAGIC.length + 1 + NONCE_BYTES);
   const length = bytes.readUInt32BE(MAGIC.length + 1 + NONCE_BYTES);
-  if (length > MAX_MANIFEST_BYTES || bytes.length < FIXED_HEADER_BYTES + length) {
+  const macBytes = version >= 2 ? HEADER_MAC_BYTES : 0;
+  if (length > MAX_MANIFEST_BYTES || bytes.length < FIXED_HEADER_BYTES + length + macBytes) {
     throw new BackupIntegrityError('backup header is truncated or corrupt');
   }
   const raw = bytes.subarray(0, FIXED_HEADER_BYTES + length);
@@ -74,16 +101,25 @@ export function decodeHeader(bytes: Buffer): DecodedHeader {
   } catch {
     throw new BackupIntegrityError('backup manifest is not JSON');
   }
-  return { nonce: Buffer.from(nonce), manifest, raw: Buffer.from(raw) };
+  const mac = macBytes > 0 ? Buffer.from(bytes.subarray(raw.length, raw.length + macBytes)) : undefined;
+  return {
+    version,
+    nonce: Buffer.from(nonce),
+    manifest,
+    raw: Buffer.from(raw),
+    mac,
+    bodyOffset: raw.length + macBytes,
+  };
 }
 
-/** A stream that emits the header, the ciphertext of everything written to it, then the tag. */
+/** A stream that emits the header and its MAC, the ciphertext of everything written to it, then the tag. */
 export function createEncryptStream(key: Buffer, manifest: BackupManifest): Transform {
   assertKey(key);
   const nonce = randomBytes(NONCE_BYTES);
-  const header = encodeHeader(nonce, manifest);
+  const raw = encodeHeader(nonce, manifest);
+  const header = Buffer.concat([raw, headerMac(key, raw)]);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(header);
+  cipher.setAAD(raw);
   let headerSent = false;
   const sendHeader = (stream: Transform): void => {
     if (!headerSent) stream.push(header);
@@ -115,11 +151,40 @@ export async function readHeader(file: string): Promise<DecodedHeader & { size: 
     const probe = Buffer.alloc(Math.min(size, FIXED_HEADER_BYTES + MAX_MANIFEST_BYTES));
     await handle.read(probe, 0, probe.length, 0);
     const header = decodeHeader(probe);
-    if (size < header.raw.length + TAG_BYTES) throw new BackupIntegrityError('backup file is truncated');
+    if (size < header.bodyOffset + TAG_BYTES) throw new BackupIntegrityError('backup file is truncated');
     return { ...header, size };
   } finally {
     await handle.close();
   }
+}
+
+const REFUSED = 'wrong key or tampered file';
+
+function checkManifest(manifest: BackupManifest): BackupManifest {
+  const createdAt = typeof manifest?.createdAt === 'string' ? Date.parse(manifest.createdAt) : Number.NaN;
+  if (Number.isNaN(createdAt) || typeof manifest.tables !== 'object' || manifest.tables === null) {
+    throw new BackupIntegrityError('backup manifest lacks createdAt or tables');
+  }
+  return manifest;
+}
+
+function checkHeaderMac(header: DecodedHeader, key: Buffer): void {
+  if (header.mac !== undefined && !timingSafeEqual(header.mac, headerMac(key, header.raw))) {
+    throw new BackupIntegrityError(`backup header failed authentication: ${REFUSED}`);
+  }
+}
+
+const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+/**
+ * The manifest, once it is proven to come from the holder of `key`: by the header MAC (version 2),
+ * or by decrypting the whole file for its GCM tag (version 1, which has no header MAC).
+ */
+export async function verifyManifest(file: string, key: Buffer): Promise<BackupManifest> {
+  const header = await readHeader(file);
+  if (header.mac === undefined) return decrypt(file, key, header, discard());
+  checkHeaderMac(header, key);
+  return checkManifest(header.manifest);
 }
 
 /**
@@ -127,8 +192,20 @@ export async function readHeader(file: string): Promise<DecodedHeader & { size: 
  * so nothing unauthenticated is ever handed to pg_restore.
  */
 export async function decryptToFile(file: string, key: Buffer, target: string): Promise<BackupManifest> {
-  assertKey(key);
   const header = await readHeader(file);
+  // A forged version 2 header fails here, before a byte is decrypted.
+  checkHeaderMac(header, key);
+  return decrypt(file, key, header, createWriteStream(target, { mode: 0o600 }), target);
+}
+
+async function decrypt(
+  file: string,
+  key: Buffer,
+  header: DecodedHeader & { size: number },
+  sink: Writable,
+  target?: string,
+): Promise<BackupManifest> {
+  assertKey(key);
   const tag = Buffer.alloc(TAG_BYTES);
   const handle = await open(file, 'r');
   try {
@@ -141,18 +218,18 @@ export async function decryptToFile(file: string, key: Buffer, target: string): 
   decipher.setAuthTag(tag);
   const ciphertextEnd = header.size - TAG_BYTES - 1;
   const source =
-    ciphertextEnd >= header.raw.length
-      ? createReadStream(file, { start: header.raw.length, end: ciphertextEnd })
+    ciphertextEnd >= header.bodyOffset
+      ? createReadStream(file, { start: header.bodyOffset, end: ciphertextEnd })
       : Readable.from([]);
   try {
-    await pipeline(source, decipher, createWriteStream(target, { mode: 0o600 }));
+    await pipeline(source, decipher, sink);
   } catch (error) {
-    await rm(target, { force: true });
+    if (target !== undefined) await rm(target, { force: true });
     const reason = error instanceof Error ? error.message : String(error);
     if (/authenticate/i.test(reason)) {
-      throw new BackupIntegrityError('backup failed authentication: wrong key or tampered file');
+      throw new BackupIntegrityError(`backup failed authentication: ${REFUSED}`);
     }
     throw error;
   }
-  return header.manifest;
+  return checkManifest(header.manifest);
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binary, listBackups } from './backup.js';
+import { binary, inventoryBackups } from './backup.js';
 import {
   assertIdentifier,
   connect,
@@ -25,6 +25,9 @@ export interface RestoreCheckOptions {
   directory: string;
   binDir?: string;
   tmpDir?: string;
+  /** The newest backup must be younger than this, by its authenticated manifest. */
+  maxAgeSeconds: number;
+  now?: Date;
 }
 
 export interface TableComparison {
@@ -39,6 +42,10 @@ export interface RestoreCheckResult {
   file: string;
   createdAt: string;
   tables: TableComparison[];
+  /** Set when the newest backup is older than allowed: the check fails even if it restores. */
+  stale?: { ageSeconds: number; maxAgeSeconds: number };
+  /** Backup-named files that failed authentication and were ignored. */
+  unverified: string[];
 }
 
 export function compareTables(
@@ -58,9 +65,20 @@ export async function restoreCheck(options: RestoreCheckOptions): Promise<Restor
   if (scratch === options.target.database || PROTECTED_DATABASES.has(scratch)) {
     throw new Error(`refusing to use ${scratch} as the scratch database: it is dropped and recreated`);
   }
-  const [newest] = await listBackups(options.directory);
-  if (!newest) throw new Error(`no backup in ${options.directory}`);
-  const file = join(options.directory, newest);
+  const now = options.now ?? new Date();
+  const { trusted, unverified } = await inventoryBackups(options.directory, options.key, now);
+  const [newest] = trusted;
+  if (!newest) {
+    throw new Error(
+      unverified.length === 0
+        ? `no backup in ${options.directory}`
+        : `no authenticated backup in ${options.directory}: ${unverified.length} failed authentication (wrong key or tampered files)`,
+    );
+  }
+  const file = join(options.directory, newest.name);
+  const ageSeconds = Math.floor((now.getTime() - newest.createdAt.getTime()) / 1000);
+  const stale =
+    ageSeconds > options.maxAgeSeconds ? { ageSeconds, maxAgeSeconds: options.maxAgeSeconds } : undefined;
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'restore-'));
   try {
     const plain = join(work, 'dump');
@@ -95,7 +113,14 @@ export async function restoreCheck(options: RestoreCheckOptions): Promise<Restor
       await sql.end({ timeout: 5 });
     }
     const tables = compareTables(manifest.tables, restored);
-    return { ok: tables.every((table) => table.match), file, createdAt: manifest.createdAt, tables };
+    return {
+      ok: stale === undefined && tables.every((table) => table.match),
+      file,
+      createdAt: manifest.createdAt,
+      tables,
+      ...(stale ? { stale } : {}),
+      unverified,
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate } from '../../../test-support/pki.js';
 import { postgresBinDir, startPostgres, type PostgresServer } from '../../../test-support/postgres.js';
-import { backupFileName, listBackups, runBackup } from '../src/backup.js';
+import { backupFileName, inventoryBackups, runBackup } from '../src/backup.js';
 import { loadConfig } from '../src/config.js';
 import { connect, databaseTarget, summarizeTable, type DatabaseTarget } from '../src/database.js';
 import { compareTables, restoreCheck } from '../src/restore.js';
@@ -16,6 +16,7 @@ import { migrate, seed } from '../../api/src/db/migrate.js';
 const run = promisify(execFile);
 const USERS = 77;
 const TRANSACTIONS = 1500;
+const DAY = 24 * 3600;
 
 let server: PostgresServer;
 let target: DatabaseTarget;
@@ -80,7 +81,14 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
     expect(bytes.includes(Buffer.from(knownEmail))).toBe(false);
     expect(bytes.includes(Buffer.from('PGDMP'))).toBe(false);
 
-    const check = await restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir });
+    const check = await restoreCheck({
+      target,
+      scratchDatabase: 'restore_check',
+      key,
+      directory,
+      binDir,
+      maxAgeSeconds: DAY,
+    });
     expect(check.ok).toBe(true);
     expect(check.file).toBe(result.file);
     expect(check.tables.map((t) => [t.table, t.restored?.rows, t.match])).toEqual([
@@ -104,7 +112,14 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
     await sql`update users set num_logins = num_logins + 1 where id = 1`;
     const live = await summarizeTable(sql, 'users');
     await sql.end();
-    const check = await restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir });
+    const check = await restoreCheck({
+      target,
+      scratchDatabase: 'restore_check',
+      key,
+      directory,
+      binDir,
+      maxAgeSeconds: DAY,
+    });
     expect(check.ok).toBe(true);
     expect(check.tables[0]?.restored).toEqual(backup.tables.users);
     expect(live.checksum).not.toBe(backup.tables.users?.checksum);
@@ -117,14 +132,14 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
     await sql.unsafe('create table marker (id int)');
     await sql.end();
     const before = await scratchState();
-    const [newest] = await listBackups(directory);
-    const file = join(directory, newest ?? 'missing');
+    const [newest] = (await inventoryBackups(directory, key)).trusted;
+    const file = join(directory, newest?.name ?? 'missing');
     const bytes = await readFile(file);
     const at = Math.floor(bytes.length * 0.6);
     bytes[at] = (bytes[at] ?? 0) ^ 0x80;
     await writeFile(file, bytes);
     await expect(
-      restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir }),
+      restoreCheck({ target, scratchDatabase: 'restore_check', key, directory, binDir, maxAgeSeconds: DAY }),
     ).rejects.toThrow(/failed authentication/);
     expect(await scratchState()).toEqual(before);
     expect(before).toContain('marker');
@@ -134,7 +149,14 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
   it('refuses the wrong key without touching the scratch database', async () => {
     const before = await scratchState();
     await expect(
-      restoreCheck({ target, scratchDatabase: 'restore_check', key: randomBytes(32), directory, binDir }),
+      restoreCheck({
+        target,
+        scratchDatabase: 'restore_check',
+        key: randomBytes(32),
+        directory,
+        binDir,
+        maxAgeSeconds: DAY,
+      }),
     ).rejects.toThrow(/wrong key or tampered/);
     expect(await scratchState()).toEqual(before);
   });
@@ -163,11 +185,94 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
     }
   });
 
+  const HOUR = 3600 * 1000;
+  const backupAt = (dir: string, now: Date, retention = 5) =>
+    runBackup({ target, key, directory: dir, retention, tables: ['users'], binDir, now });
+  const checkIn = (dir: string, maxAgeSeconds = 26 * 3600) =>
+    restoreCheck({ target, scratchDatabase: 'restore_check', key, directory: dir, binDir, maxAgeSeconds });
+  async function inOwnDirectory(work: (dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'tampered-'));
+    try {
+      await work(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('fails the check when the newest authenticated backup is stale, even copied under a fresh name', async () => {
+    await inOwnDirectory(async (dir) => {
+      const old = await backupAt(dir, new Date(Date.now() - 72 * HOUR));
+      await copyFile(old.file, join(dir, backupFileName(new Date())));
+      const check = await checkIn(dir);
+      expect(check.ok).toBe(false);
+      expect(check.createdAt).toBe(new Date(Date.parse(check.createdAt)).toISOString());
+      expect(Date.now() - Date.parse(check.createdAt)).toBeGreaterThan(71 * HOUR);
+      expect(check.stale).toMatchObject({ maxAgeSeconds: 26 * 3600 });
+      expect(check.stale?.ageSeconds).toBeGreaterThan(71 * 3600);
+      // The restore itself still worked: staleness alone fails the check.
+      expect(check.tables.every((table) => table.match)).toBe(true);
+    });
+  });
+
+  it('orders by the authenticated manifest: an old backup renamed into the future is neither newest nor kept', async () => {
+    await inOwnDirectory(async (dir) => {
+      const old = await backupAt(dir, new Date(Date.now() - 120 * HOUR));
+      const recent = await backupAt(dir, new Date(Date.now() - 2 * HOUR));
+      const renamed = join(dir, 'backup-20991231T000000000Z.swbk');
+      await copyFile(old.file, renamed);
+      const check = await checkIn(dir);
+      expect(check.file).toBe(recent.file);
+      expect(check.ok).toBe(true);
+      const next = await backupAt(dir, new Date(), 2);
+      expect(next.removed.sort()).toEqual([basename(old.file), basename(renamed)].sort());
+      expect((await readdir(dir)).sort()).toEqual([basename(recent.file), basename(next.file)].sort());
+    });
+  });
+
+  it('never trusts a backup whose authenticated time is in the future, and prunes it first', async () => {
+    await inOwnDirectory(async (dir) => {
+      const future = await backupAt(dir, new Date(Date.now() + 365 * 24 * HOUR));
+      const now = await backupAt(dir, new Date(Date.now() - HOUR));
+      const check = await checkIn(dir);
+      expect(check.file).toBe(now.file);
+      expect(check.ok).toBe(true);
+      const next = await backupAt(dir, new Date(), 2);
+      expect(next.removed).toEqual([basename(future.file)]);
+    });
+  });
+
+  it('reports files that do not authenticate, never picks them and never deletes them', async () => {
+    await inOwnDirectory(async (dir) => {
+      const genuine = await backupAt(dir, new Date(Date.now() - HOUR));
+      // A genuine backup whose manifest was moved forward by hand, and a file that is no backup at all.
+      const rewritten = join(dir, 'backup-20981231T000000000Z.swbk');
+      const foreign = join(dir, 'backup-20991231T000000000Z.swbk');
+      await writeFile(foreign, 'PGDMP plain dump');
+      await writeFile(
+        rewritten,
+        (await readFile(genuine.file))
+          .toString('latin1')
+          .replace(/"createdAt":"[^"]+"/, '"createdAt":"2098-12-31T00:00:00.000Z"'),
+        'latin1',
+      );
+      const check = await checkIn(dir);
+      expect(check.file).toBe(genuine.file);
+      expect(check.ok).toBe(true);
+      expect(check.unverified.sort()).toEqual([basename(rewritten), basename(foreign)].sort());
+      const next = await backupAt(dir, new Date(), 1);
+      expect(next.removed).toEqual([basename(genuine.file)]);
+      expect(next.unverified.sort()).toEqual([basename(rewritten), basename(foreign)].sort());
+      expect((await readdir(dir)).sort()).toEqual(
+        [basename(next.file), basename(rewritten), basename(foreign)].sort(),
+      );
+    });
+  });
+
   it('never drops the live database or a system database as its scratch database', async () => {
     for (const scratchDatabase of ['bank', 'postgres', 'template1']) {
-      await expect(restoreCheck({ target, scratchDatabase, key, directory, binDir })).rejects.toThrow(
-        /refusing to use .* as the scratch database/,
-      );
+      await expect(
+        restoreCheck({ target, scratchDatabase, key, directory, binDir, maxAgeSeconds: DAY }),
+      ).rejects.toThrow(/refusing to use .* as the scratch database/);
     }
     const sql = connect(target);
     const [row] = await sql<{ n: string }[]>`select count(*)::text as n from users`;
@@ -195,7 +300,10 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
         BACKUP_RETENTION: '3',
         PG_BIN_DIR: binDir,
       };
-      expect(loadConfig(env).retention).toBe(3);
+      expect(loadConfig(env)).toMatchObject({ retention: 3, maxAgeSeconds: 26 * 3600 });
+      expect(() => loadConfig({ ...env, BACKUP_MAX_AGE_HOURS: '0' })).toThrow(
+        /^BACKUP_MAX_AGE_HOURS must be/,
+      );
       const main = join(import.meta.dirname, '..', 'src', 'main.ts');
       const backup = await run('tsx', [main, 'backup'], { env });
       const line = JSON.parse(backup.stdout.trim()) as { ok: boolean; tables: { users: { rows: number } } };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,12 +7,16 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BackupIntegrityError,
+  HEADER_MAC_BYTES,
   MAGIC,
+  NONCE_BYTES,
   TAG_BYTES,
   decryptToFile,
+  encodeHeader,
   encryptToFile,
   parseKey,
   readHeader,
+  verifyManifest,
   type BackupManifest,
 } from '../src/envelope.js';
 
@@ -48,7 +52,8 @@ describe('encrypted backup envelope', () => {
     expect(bytes.subarray(0, 4).equals(MAGIC)).toBe(true);
     expect(bytes.includes(plain.subarray(5000, 5032))).toBe(false);
     const header = await readHeader(file);
-    expect(header.size).toBe(header.raw.length + plain.length + TAG_BYTES);
+    expect(header.size).toBe(header.bodyOffset + plain.length + TAG_BYTES);
+    expect(header.bodyOffset).toBe(header.raw.length + HEADER_MAC_BYTES);
     const target = join(dir, 'ok.out');
     expect(await decryptToFile(file, key, target)).toEqual(manifest);
     expect((await readFile(target)).equals(plain)).toBe(true);
@@ -68,6 +73,7 @@ describe('encrypted backup envelope', () => {
     ],
     ['tag', (size: number) => size - 1],
     ['manifest in the header', (_size: number, headerLength: number) => headerLength - 3],
+    ['header MAC', (_size: number, headerLength: number) => headerLength + 1],
   ])('refuses a file with one flipped byte in the %s and leaves no output', async (_part, position) => {
     const file = await encrypt(plain, key, `tampered-${_part}.swbk`);
     const bytes = await readFile(file);
@@ -78,6 +84,43 @@ describe('encrypted backup envelope', () => {
     const target = join(dir, `tampered-${_part}.out`);
     await expect(decryptToFile(file, key, target)).rejects.toBeInstanceOf(BackupIntegrityError);
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('authenticates the manifest alone by its header MAC, and refuses a rewritten one', async () => {
+    const file = await encrypt(plain, key, 'manifest.swbk');
+    expect(await verifyManifest(file, key)).toEqual(manifest);
+    await expect(verifyManifest(file, randomBytes(32))).rejects.toThrow(/header failed authentication/);
+    const bytes = await readFile(file);
+    const moved = Buffer.from(
+      bytes.toString('latin1').replace('2026-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z'),
+      'latin1',
+    );
+    await writeFile(file, moved);
+    await expect(verifyManifest(file, key)).rejects.toBeInstanceOf(BackupIntegrityError);
+    await expect(decryptToFile(file, key, join(dir, 'manifest.out'))).rejects.toThrow(/header failed/);
+    expect(existsSync(join(dir, 'manifest.out'))).toBe(false);
+  });
+
+  it('still reads a version 1 file (no header MAC): its manifest is authenticated by the GCM tag', async () => {
+    // Written as the previous image did: header as additional data, no MAC.
+    const nonce = randomBytes(NONCE_BYTES);
+    const header = encodeHeader(nonce, manifest);
+    header.writeUInt8(1, MAGIC.length);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(header);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    const file = join(dir, 'v1.swbk');
+    await writeFile(file, Buffer.concat([header, body, cipher.getAuthTag()]));
+    expect(await verifyManifest(file, key)).toEqual(manifest);
+    const target = join(dir, 'v1.out');
+    expect(await decryptToFile(file, key, target)).toEqual(manifest);
+    expect((await readFile(target)).equals(plain)).toBe(true);
+    const forged = Buffer.from(
+      (await readFile(file)).toString('latin1').replace('2026-01-01', '2099-01-01'),
+      'latin1',
+    );
+    await writeFile(file, forged);
+    await expect(verifyManifest(file, key)).rejects.toThrow(/wrong key or tampered/);
   });
 
   it('refuses the wrong key', async () => {
