@@ -3,7 +3,8 @@ import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadStackConfig, runProgram, SECRET_PLACEHOLDER } from './mocks';
+import { runProgram, SECRET_PLACEHOLDER } from './mocks';
+import { loadStackConfig } from './stack-config';
 
 class Box extends pulumi.ComponentResource {
   constructor(name: string) {
@@ -60,8 +61,11 @@ describe('mocks', () => {
     expect(run.warnings).toEqual([]);
   });
 
-  it('reads the stack files as the CLI hands config to the program', () => {
-    expect(loadStackConfig('start')).toEqual({ 'secure-workshop:controls': [] });
-    expect(loadStackConfig('end')['secure-workshop:controls']).toHaveLength(13);
+  it('reads the stack files as the CLI hands config to the program: strings, lists as JSON', () => {
+    expect(loadStackConfig('start')).toEqual({ 'secure-workshop:controls': '[]' });
+    expect(JSON.parse(loadStackConfig('end')['secure-workshop:controls']!)).toHaveLength(13);
+    expect(loadStackConfig('end', { controls: ['db-tls'] })).toEqual({
+      'secure-workshop:controls': '["db-tls"]',
+    });
   });
 });

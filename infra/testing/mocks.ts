@@ -1,24 +1,14 @@
-// Pulumi mocks that record every registered resource and answer with realistic provider outputs.
-import 'reflect-metadata';
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomInt,
-  webcrypto,
-} from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import * as x509 from '@peculiar/x509';
+// The offline runtime: a Pulumi program run under the SDK's mock monitor with realistic provider
+// outputs, every registration recorded. The tests and the offline tools (infra/tools) both run here.
+import { createRequire } from 'node:module';
 import * as pulumi from '@pulumi/pulumi';
-import { parse as parseYaml } from 'yaml';
+import { type GeneratorState, isGeneratorType, keptGenerator } from './generator-state';
+import { providerMocks } from './provider-outputs';
+import { maskSecrets, plainValue } from './secret-values';
+import { loadStackConfig, PROJECT_NAME, toRuntimeConfig } from './stack-config';
 
-x509.cryptoProvider.set(webcrypto);
-
-export const PROJECT_NAME = 'secure-workshop';
-export const REPO_ROOT = path.resolve(__dirname, '../..');
-export const SECRET_PLACEHOLDER = '[secret]';
+export { findObject, kubernetesKind, kubernetesObjects, objectName } from './objects';
+export { SECRET_PLACEHOLDER } from './secret-values';
 
 /** One resource as the program registered it. */
 export interface RecordedResource {
@@ -28,371 +18,18 @@ export interface RecordedResource {
   id: string;
   /** Inputs with secrets unwrapped to their plain values. */
   inputs: Record<string, unknown>;
+  /** Paths of the inputs the program passed as secrets (`stringData.password`, `spec.0.value`). */
+  secretPaths: string[];
   /** The same inputs with every secret value replaced by "[secret]" (and Kubernetes Secret data too). */
   redactedInputs: Record<string, unknown>;
-  /** The outputs the mock answered with. */
+  /** The outputs the mock answered with (or, for a generator kept in the state, answered before). */
   state: Record<string, unknown>;
+  /** Outputs the resource's SDK declares secret (`additionalSecretOutputs`). */
+  secretOutputs: string[];
   parent?: string;
   provider?: string;
   custom: boolean;
   dependencies: string[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Secrets in deserialized property values.
-
-const SIG_KEY = pulumi.runtime.specialSigKey;
-const SECRET_SIG = pulumi.runtime.specialSecretSig;
-
-function isSecretValue(value: unknown): value is { value: unknown } {
-  return (
-    typeof value === 'object' && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
-  );
-}
-
-/** Replaces every secret marker by its plain value (or by `replacement` when given). */
-export function unwrapSecrets(value: unknown, replacement?: string): unknown {
-  if (isSecretValue(value)) return replacement ?? unwrapSecrets(value.value);
-  if (Array.isArray(value)) return value.map((item) => unwrapSecrets(item, replacement));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item, replacement)]),
-    );
-  }
-  return value;
-}
-
-function redact(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  const redacted = unwrapSecrets(inputs, SECRET_PLACEHOLDER) as Record<string, unknown>;
-  if (type === 'kubernetes:core/v1:Secret') {
-    for (const field of ['data', 'stringData']) {
-      const entries = redacted[field];
-      if (typeof entries === 'object' && entries !== null) {
-        redacted[field] = Object.fromEntries(Object.keys(entries).map((key) => [key, SECRET_PLACEHOLDER]));
-      }
-    }
-  }
-  return redacted;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Realistic provider outputs.
-
-/** A stable UUID-shaped value derived from a name, so ids stay the same between runs. */
-export function deterministicUuid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
-const DIGITS = '0123456789';
-const DEFAULT_SPECIAL = '!@#$%&*()-_=+[]{}<>:?';
-
-/** A password as random.RandomPassword would make it from these inputs. */
-export function mockPassword(inputs: Record<string, unknown>): string {
-  const length = typeof inputs.length === 'number' ? inputs.length : 16;
-  let alphabet = '';
-  if (inputs.upper !== false) alphabet += UPPER;
-  if (inputs.lower !== false) alphabet += LOWER;
-  if (inputs.numeric !== false) alphabet += DIGITS;
-  if (inputs.special !== false) {
-    alphabet += typeof inputs.overrideSpecial === 'string' ? inputs.overrideSpecial : DEFAULT_SPECIAL;
-  }
-  if (alphabet === '') alphabet = LOWER;
-  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
-}
-
-interface KeyMaterial {
-  privateKeyPem: string;
-  privateKeyPemPkcs8: string;
-  publicKeyPem: string;
-  publicKeyOpenssh: string;
-  publicKeyFingerprintSha256: string;
-}
-
-function keyMaterial(inputs: Record<string, unknown>): KeyMaterial {
-  const algorithm = typeof inputs.algorithm === 'string' ? inputs.algorithm : 'RSA';
-  const pair =
-    algorithm === 'ECDSA'
-      ? generateKeyPairSync('ec', {
-          namedCurve: (
-            { P224: 'P-224', P256: 'P-256', P384: 'P-384', P521: 'P-521' } as Record<string, string>
-          )[String(inputs.ecdsaCurve ?? 'P224')]!,
-        })
-      : algorithm === 'ED25519'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('rsa', {
-            modulusLength: typeof inputs.rsaBits === 'number' ? inputs.rsaBits : 2048,
-          });
-  const pkcs8 = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const traditional =
-    algorithm === 'ECDSA'
-      ? pair.privateKey.export({ type: 'sec1', format: 'pem' }).toString()
-      : algorithm === 'RSA'
-        ? pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
-        : pkcs8;
-  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
-  return {
-    privateKeyPem: traditional,
-    privateKeyPemPkcs8: pkcs8,
-    publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    publicKeyOpenssh: `ssh-key ${spki.toString('base64')}\n`,
-    publicKeyFingerprintSha256: `SHA256:${createHash('sha256').update(spki).digest('base64').replace(/=+$/, '')}`,
-  };
-}
-
-function signingAlgorithmFor(key: webcrypto.CryptoKey): webcrypto.EcdsaParams | webcrypto.Algorithm {
-  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : key.algorithm;
-}
-
-async function importKeys(privateKeyPem: string): Promise<webcrypto.CryptoKeyPair> {
-  const privateKey = createPrivateKey(privateKeyPem);
-  const publicKey = createPublicKey(privateKey);
-  const type = privateKey.asymmetricKeyType;
-  const curves: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-  const normalized =
-    type === 'ec'
-      ? { name: 'ECDSA', namedCurve: curves[String(privateKey.asymmetricKeyDetails?.namedCurve)] ?? 'P-256' }
-      : type === 'ed25519'
-        ? { name: 'Ed25519' }
-        : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  return {
-    privateKey: await webcrypto.subtle.importKey(
-      'pkcs8',
-      privateKey.export({ type: 'pkcs8', format: 'der' }),
-      normalized,
-      false,
-      ['sign'],
-    ),
-    publicKey: await webcrypto.subtle.importKey(
-      'spki',
-      publicKey.export({ type: 'spki', format: 'der' }),
-      normalized,
-      true,
-      ['verify'],
-    ),
-  };
-}
-
-function distinguishedName(subject: unknown): string {
-  const fields = (subject ?? {}) as Record<string, unknown>;
-  const parts: string[] = [];
-  if (typeof fields.commonName === 'string') parts.push(`CN=${fields.commonName}`);
-  if (typeof fields.organization === 'string') parts.push(`O=${fields.organization}`);
-  return parts.length > 0 ? parts.join(', ') : 'CN=mock';
-}
-
-/** A real self-signed certificate for tls.SelfSignedCert, signed with the key in its inputs. */
-async function selfSignedCert(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const keyPem =
-    typeof inputs.privateKeyPem === 'string'
-      ? inputs.privateKeyPem
-      : keyMaterial({ algorithm: 'ECDSA', ecdsaCurve: 'P256' }).privateKeyPem;
-  const keys = await importKeys(keyPem);
-  const hours = typeof inputs.validityPeriodHours === 'number' ? inputs.validityPeriodHours : 24;
-  const notBefore = new Date();
-  const notAfter = new Date(notBefore.getTime() + hours * 3_600_000);
-  const isCa = inputs.isCaCertificate === true;
-  const name = distinguishedName(inputs.subject);
-  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(isCa, undefined, true)];
-  if (isCa) {
-    extensions.push(
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-    );
-    extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
-  }
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: createHash('sha256').update(`${name}${notBefore.toISOString()}`).digest('hex').slice(0, 16),
-    subject: name,
-    issuer: name,
-    notBefore,
-    notAfter,
-    publicKey: keys.publicKey,
-    signingKey: keys.privateKey,
-    signingAlgorithm: signingAlgorithmFor(keys.privateKey),
-    extensions,
-  });
-  return {
-    certPem: certificate.toString('pem'),
-    validityStartTime: notBefore.toISOString(),
-    validityEndTime: notAfter.toISOString(),
-    readyForRenewal: false,
-  };
-}
-
-function kubernetesState(inputs: Record<string, unknown>, name: string): Record<string, unknown> {
-  const metadata = { ...((inputs.metadata ?? {}) as Record<string, unknown>) };
-  if (metadata.name === undefined)
-    metadata.name = `${name}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-  return { ...inputs, metadata: { ...metadata, uid: deterministicUuid(`uid:${name}`) } };
-}
-
-/** Outputs a provider would return for a resource, computed from its inputs. */
-export async function mockOutputs(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  switch (type) {
-    case 'tls:index/privateKey:PrivateKey':
-      return { ...inputs, ...keyMaterial(inputs) };
-    case 'tls:index/selfSignedCert:SelfSignedCert':
-      return { ...inputs, ...(await selfSignedCert(inputs)) };
-    case 'random:index/randomPassword:RandomPassword': {
-      const result = mockPassword(inputs);
-      return {
-        ...inputs,
-        result,
-        bcryptHash: `$2a$10$${createHash('sha256').update(result).digest('base64').slice(0, 53)}`,
-      };
-    }
-    case 'random:index/randomString:RandomString':
-      return { ...inputs, result: mockPassword(inputs) };
-    case 'random:index/randomUuid:RandomUuid':
-      return { ...inputs, result: deterministicUuid(`uuid:${name}`) };
-    case 'random:index/randomInteger:RandomInteger':
-      return { ...inputs, result: inputs.min };
-    case 'random:index/randomId:RandomId':
-    case 'random:index/randomBytes:RandomBytes': {
-      const length = Number(inputs.byteLength ?? inputs.length ?? 16);
-      const bytes = Buffer.from(Array.from({ length }, () => randomInt(256)));
-      return {
-        ...inputs,
-        hex: bytes.toString('hex'),
-        b64Std: bytes.toString('base64'),
-        b64Url: bytes.toString('base64url'),
-        base64: bytes.toString('base64'),
-        dec: BigInt(`0x${bytes.toString('hex') || '0'}`).toString(),
-      };
-    }
-    case 'kubernetes:helm.sh/v3:Release':
-      return {
-        ...inputs,
-        status: {
-          name: inputs.name,
-          namespace: inputs.namespace,
-          status: 'deployed',
-          version: inputs.version,
-        },
-      };
-    default:
-      return type.startsWith('kubernetes:') && type !== 'pulumi:providers:kubernetes'
-        ? kubernetesState(inputs, name)
-        : { ...inputs };
-  }
-}
-
-function mockId(type: string, name: string, state: Record<string, unknown>): string {
-  const metadata = state.metadata as { name?: unknown; namespace?: unknown } | undefined;
-  if (metadata && typeof metadata.name === 'string') {
-    return typeof metadata.namespace === 'string' ? `${metadata.namespace}/${metadata.name}` : metadata.name;
-  }
-  if (type === 'random:index/randomUuid:RandomUuid' && typeof state.result === 'string') return state.result;
-  return `${name}-id`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Recording mocks.
-
-export interface RecordingMocks extends pulumi.runtime.Mocks {
-  readonly resources: RecordedResource[];
-}
-
-export function createMocks(): RecordingMocks {
-  const resources: RecordedResource[] = [];
-  return {
-    resources,
-    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-      const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
-      const state = await mockOutputs(args.type, args.name, plain);
-      return { id: mockId(args.type, args.name, state), state };
-    },
-    call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-      return unwrapSecrets(args.inputs) as Record<string, unknown>;
-    },
-  };
-}
-
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProvider(): string;
-  getCustom(): boolean;
-  getDependenciesList(): string[];
-  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
-}
-
-interface RegisterResponse {
-  getUrn(): string;
-  getId(): string;
-  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
-}
-
-interface MonitorLike {
-  registerResource(
-    req: RegisterRequest,
-    callback: (err: unknown, response?: RegisterResponse) => void,
-  ): Promise<void>;
-}
-
-/**
- * Installs the mocks and wraps the mock monitor so each registration is recorded with its URN,
- * parent, provider and dependencies (the mock API alone does not pass those on).
- */
-export async function installMocks(stack: string): Promise<RecordingMocks> {
-  const mocks = createMocks();
-  await pulumi.runtime.setMocks(mocks, PROJECT_NAME, stack, false);
-  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) =>
-    register(req, (err, response) => {
-      if (!err && response) {
-        const inputs = pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>;
-        const state = pulumi.runtime.deserializeProperties(response.getObject()) as Record<string, unknown>;
-        const record: RecordedResource = {
-          type: req.getType(),
-          name: req.getName(),
-          urn: response.getUrn(),
-          id: response.getId(),
-          inputs: unwrapSecrets(inputs) as Record<string, unknown>,
-          redactedInputs: redact(req.getType(), inputs),
-          state: unwrapSecrets(state) as Record<string, unknown>,
-          custom: req.getCustom(),
-          dependencies: req.getDependenciesList(),
-        };
-        if (req.getParent()) record.parent = req.getParent();
-        if (req.getProvider()) record.provider = req.getProvider();
-        mocks.resources.push(record);
-      }
-      callback(err, response);
-    });
-  return mocks;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stack configuration and whole-program runs.
-
-/** The `config:` map of Pulumi.<stack>.yaml, as the CLI would hand it to the program. */
-export function loadStackConfig(stack: string, root: string = REPO_ROOT): Record<string, unknown> {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
-  const document = parseYaml(readFileSync(file, 'utf8')) as { config?: Record<string, unknown> } | null;
-  return document?.config ?? {};
-}
-
-/** Config values reach programs as strings; structured values as JSON. */
-export function toRuntimeConfig(config: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [
-      key,
-      typeof value === 'string' ? value : JSON.stringify(value),
-    ]),
-  );
 }
 
 export interface RunProgramOptions {
@@ -401,6 +38,11 @@ export interface RunProgramOptions {
   config?: Record<string, unknown>;
   /** The program: builds resources and returns the stack outputs. */
   program: () => unknown;
+  /**
+   * Generated values of earlier runs by URN: a generator registered again with the same inputs keeps
+   * its outputs, as Pulumi state keeps them between `pulumi up`s.
+   */
+  generatorState?: GeneratorState;
 }
 
 export interface ProgramRun {
@@ -408,6 +50,126 @@ export interface ProgramRun {
   outputs: Record<string, unknown>;
   /** Everything the program or the SDK warned about (console.warn, pulumi.log.warn). */
   warnings: string[];
+  /** Every generator of this run with its inputs and outputs in the clear (see `generatorState`). */
+  generators: GeneratorState;
+}
+
+// The parts of the monitor's gRPC messages the recorder reads and writes.
+interface StructLike {
+  toJavaScript(): Record<string, unknown>;
+}
+interface ResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getCustom?(): boolean;
+  getDependenciesList?(): string[];
+  getAdditionalsecretoutputsList?(): string[];
+  getObject?(): StructLike | undefined;
+  getProperties?(): StructLike | undefined;
+}
+interface ResourceResponse {
+  getUrn(): string;
+  getId?(): string;
+  setId?(id: string): void;
+  getObject?(): StructLike | undefined;
+  setObject?(struct: StructLike): void;
+  getProperties?(): StructLike | undefined;
+}
+type Callback = (error: unknown, response?: ResourceResponse) => void;
+interface MonitorLike {
+  registerResource(request: ResourceRequest, callback: Callback): unknown;
+  readResource(request: ResourceRequest, callback: Callback): unknown;
+}
+
+// The protobuf Struct of the runtime the Pulumi SDK loads, to answer with kept outputs.
+const { Struct } = createRequire(require.resolve('@pulumi/pulumi'))(
+  'google-protobuf/google/protobuf/struct_pb',
+) as {
+  Struct: { fromJavaScript(value: Record<string, unknown>): StructLike };
+};
+
+function plainProperties(
+  struct: StructLike | undefined,
+  secretPaths: string[] = [],
+): Record<string, unknown> {
+  return plainValue(struct?.toJavaScript() ?? {}, [], secretPaths) as Record<string, unknown>;
+}
+
+/**
+ * As the engine does with a state file: a generator registered again under its URN with the same
+ * inputs keeps its earlier outputs (the mock's fresh answer is dropped); anything else is new.
+ */
+function applyGeneratorState(
+  request: ResourceRequest,
+  response: ResourceResponse,
+  inputs: Record<string, unknown>,
+  kept: GeneratorState,
+  generated: GeneratorState,
+): void {
+  const type = request.getType();
+  if (!isGeneratorType(type) || response.setObject === undefined) return;
+  const urn = response.getUrn();
+  const earlier = keptGenerator(kept, urn, type, inputs);
+  if (earlier !== undefined) {
+    response.setObject(Struct.fromJavaScript(earlier.outputs));
+    response.setId?.(earlier.id);
+    generated[urn] = earlier;
+  } else {
+    const outputs = plainProperties(response.getObject?.());
+    generated[urn] = { type, id: response.getId?.() ?? '', inputs, outputs };
+  }
+}
+
+function redact(
+  type: string,
+  inputs: Record<string, unknown>,
+  secretPaths: string[],
+): Record<string, unknown> {
+  const payload =
+    type === 'kubernetes:core/v1:Secret' ? ['data', 'stringData'].filter((key) => key in inputs) : [];
+  return maskSecrets(inputs, [...secretPaths, ...payload]);
+}
+
+/**
+ * Wraps the mock monitor so each registration (and read) is recorded with its URN, parent, provider,
+ * dependencies and secret paths, which the Mocks interface alone does not see.
+ */
+function recordRegistrations(
+  monitor: MonitorLike,
+  resources: RecordedResource[],
+  kept: GeneratorState,
+  generated: GeneratorState,
+): void {
+  for (const method of ['registerResource', 'readResource'] as const) {
+    const original = monitor[method].bind(monitor);
+    monitor[method] = (request, callback) =>
+      original(request, (error, response) => {
+        if (!error && response) {
+          const secretPaths: string[] = [];
+          const inputs = plainProperties(request.getObject?.() ?? request.getProperties?.(), secretPaths);
+          if (method === 'registerResource') applyGeneratorState(request, response, inputs, kept, generated);
+          const recorded: RecordedResource = {
+            type: request.getType(),
+            name: request.getName(),
+            urn: response.getUrn(),
+            id: response.getId?.() ?? '',
+            inputs,
+            secretPaths,
+            redactedInputs: redact(request.getType(), inputs, secretPaths),
+            state: plainProperties(response.getObject?.() ?? response.getProperties?.()),
+            secretOutputs: request.getAdditionalsecretoutputsList?.() ?? [],
+            custom: request.getCustom?.() ?? true,
+            dependencies: request.getDependenciesList?.() ?? [],
+          };
+          if (request.getParent()) recorded.parent = request.getParent();
+          if (request.getProvider()) recorded.provider = request.getProvider();
+          resources.push(recorded);
+        }
+        callback(error, response);
+      });
+  }
 }
 
 /**
@@ -417,7 +179,15 @@ export interface ProgramRun {
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
   const config = options.config ?? loadStackConfig(options.stack);
   pulumi.runtime.setAllConfig(toRuntimeConfig(config), []);
-  const mocks = await installMocks(options.stack);
+  await pulumi.runtime.setMocks(providerMocks, PROJECT_NAME, options.stack, false);
+  const resources: RecordedResource[] = [];
+  const generators: GeneratorState = {};
+  recordRegistrations(
+    pulumi.runtime.getMonitor() as unknown as MonitorLike,
+    resources,
+    options.generatorState ?? {},
+    generators,
+  );
   const warnings: string[] = [];
   const originalWarn = console.warn;
   console.warn = (...args: unknown[]) => {
@@ -437,51 +207,8 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     });
     await pulumi.runtime.disconnect();
     if (failure) throw failure.error;
-    return {
-      resources: [...mocks.resources],
-      outputs: (unwrapSecrets(outputs ?? {}) as Record<string, unknown>) ?? {},
-      warnings,
-    };
+    return { resources, outputs: plainValue(outputs ?? {}) as Record<string, unknown>, warnings, generators };
   } finally {
     console.warn = originalWarn;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Queries over recorded resources, shared by the tests and the offline tools.
-
-export interface KubernetesObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
-
-/** `apps/v1:Deployment` from `kubernetes:apps/v1:Deployment`, or undefined for non-Kubernetes types. */
-export function kubernetesKind(resource: RecordedResource): string | undefined {
-  const match = /^kubernetes:([^:]+):(.+)$/.exec(resource.type);
-  if (!match || resource.type.startsWith('kubernetes:helm.sh')) return undefined;
-  return `${match[1]!.replace('core/', '')}:${match[2]!}`;
-}
-
-export function kubernetesObjects(resources: readonly RecordedResource[]): RecordedResource[] {
-  return resources.filter((resource) => resource.custom && kubernetesKind(resource) !== undefined);
-}
-
-/** The Kubernetes object name (metadata.name) of a recorded resource. */
-export function objectName(resource: RecordedResource): string | undefined {
-  return (resource.inputs as KubernetesObject).metadata?.name;
-}
-
-export function findObject(
-  resources: readonly RecordedResource[],
-  kind: string,
-  name: string,
-): RecordedResource | undefined {
-  return resources.find((resource) => resource.type.endsWith(`:${kind}`) && objectName(resource) === name);
 }

@@ -1,15 +1,11 @@
 // Test helpers over recorded stacks: run a control set, find objects, walk pod templates, diff two runs.
 import { type ControlId } from '../stacks/controls';
 import { deployStack } from '../stacks/program';
-import {
-  type KubernetesObject,
-  type ProgramRun,
-  type RecordedResource,
-  loadStackConfig,
-  objectName,
-  runProgram,
-} from './mocks';
-import { CONTROLS_ANNOTATION } from '../lib/labels';
+import { type ProgramRun, type RecordedResource, runProgram } from './mocks';
+import { type KubernetesObject, objectName, podTemplateOf } from './objects';
+import { CONTROLS_KEY } from './stack-config';
+
+export { controlsOf } from './objects';
 
 interface Container {
   name: string;
@@ -29,9 +25,8 @@ export interface PodSpec {
 
 /** Runs the real program for `stack` with the stack file's config, or with the given controls. */
 export function runStack(stack: string, controls?: readonly ControlId[]): Promise<ProgramRun> {
-  const config =
-    controls === undefined ? loadStackConfig(stack) : { 'secure-workshop:controls': [...controls] };
-  return runProgram({ stack, config, program: deployStack });
+  const config = controls === undefined ? undefined : { [CONTROLS_KEY]: [...controls] };
+  return runProgram({ stack, ...(config === undefined ? {} : { config }), program: deployStack });
 }
 
 export function kind(resource: RecordedResource): string {
@@ -55,10 +50,7 @@ export function maybeObject(run: ProgramRun, kindName: string, name: string): Ku
 
 /** The pod spec of a Deployment, StatefulSet, Job or CronJob. */
 export function podSpec(workload: KubernetesObject): PodSpec {
-  const spec = workload.spec as Record<string, unknown>;
-  const jobTemplate = spec.jobTemplate as { spec: { template: { spec: PodSpec } } } | undefined;
-  if (jobTemplate) return jobTemplate.spec.template.spec;
-  return (spec.template as { spec: PodSpec }).spec;
+  return podTemplateOf(workload).spec as PodSpec;
 }
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const;
@@ -79,11 +71,6 @@ export function envOf(
 ): Map<string, { value?: string; valueFrom?: unknown }> {
   const env = podSpec(workload).containers[container]?.env ?? [];
   return new Map(env.map((variable) => [variable.name, variable]));
-}
-
-export function controlsOf(item: KubernetesObject): string[] {
-  const value = item.metadata?.annotations?.[CONTROLS_ANNOTATION];
-  return value ? value.split(',') : [];
 }
 
 /** PEM blocks and generated values differ between runs; compare objects without them. */

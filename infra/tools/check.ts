@@ -1,13 +1,8 @@
-import { asKubernetesObject, SECRET_PLACEHOLDER, type SynthResult } from './model';
+import { asKubernetesObject, type PolicyInput, policyInputs } from '../testing/objects';
+import { SECRET_PLACEHOLDER } from '../testing/secret-values';
+import type { SynthResult } from './model';
 
-/** What the policy pack's pure runner (policy/run.ts) takes and returns; the rules live only there. */
-export interface PolicyInput {
-  type: string;
-  name: string;
-  urn: string;
-  props: Record<string, unknown>;
-  parent?: string;
-}
+// What the policy pack's pure runner (policy/run.ts) takes and returns; the rules live only there.
 
 export interface PolicyViolation {
   policy: string;
@@ -28,19 +23,6 @@ export async function loadPolicyRunner(): Promise<PolicyRunner> {
   return runPolicies;
 }
 
-export function policyInputs(result: SynthResult): PolicyInput[] {
-  return result.resources.map((resource) => {
-    const input: PolicyInput = {
-      type: resource.type,
-      name: resource.name,
-      urn: resource.urn,
-      props: resource.inputs,
-    };
-    if (resource.parent !== undefined) input.parent = resource.parent;
-    return input;
-  });
-}
-
 export interface CheckReport {
   stack: string;
   violations: PolicyViolation[];
@@ -52,7 +34,7 @@ export interface CheckReport {
 export async function checkStack(result: SynthResult, runner: PolicyRunner): Promise<CheckReport> {
   // Policies see real values; whatever they say is printed, so generated secrets are masked first.
   const secrets = [...result.secretValues].sort((a, b) => b.length - a.length);
-  const violations = (await runner(policyInputs(result))).map((violation) => ({
+  const violations = (await runner(policyInputs(result.resources))).map((violation) => ({
     ...violation,
     message: secrets.reduce((text, secret) => text.split(secret).join(SECRET_PLACEHOLDER), violation.message),
   }));

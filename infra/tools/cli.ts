@@ -1,13 +1,14 @@
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type CatalogControl, loadCatalog, validateControls } from './catalog';
+import { REPO_ROOT } from '../testing/stack-config';
+import { resolveControls } from '../stacks/controls';
 import { checkStack, formatCheck, loadPolicyRunner } from './check';
 import { diffStacks, formatDiff } from './diff';
 import { drawArchitecture } from './draw';
-import { UsageError } from './model';
+import { isBadInput, UsageError } from './model';
 import { type SecretsMode, writeRender } from './render';
 import { readStateFile, writeStateFile } from './state-file';
-import { REPO_ROOT, synthesize, type SynthOptions } from './synth';
+import { synthesize, type SynthOptions } from './synth';
 
 const USAGE = 'usage: cli.ts render|diff|check|draw <stack> ... (cli.ts help, docs/guide.md)';
 const HELP = `Offline tools: the Pulumi program under the mock runtime, no cluster, no Pulumi CLI.
@@ -64,36 +65,20 @@ export function parseArgs(
   return { args, flags: values };
 }
 
-/** `--controls a,b` (or `none` / empty for no control), validated against the catalog and its requirements. */
-export function parseControls(
-  raw: string | undefined,
-  catalog: readonly CatalogControl[],
-): string[] | undefined {
-  if (raw === undefined) return undefined;
+/** `--controls a,b` (or `none` for no control), validated by the catalog: known ids, requirements met. */
+export function parseControls(raw: string): string[] {
   const ids =
     raw === 'none'
       ? []
-      : [
-          ...new Set(
-            raw
-              .split(',')
-              .map((id) => id.trim())
-              .filter(Boolean),
-          ),
-        ];
-  validateControls(ids, catalog);
-  const missing = ids.flatMap((id) =>
-    (catalog.find((control) => control.id === id)?.requires ?? [])
-      .filter((required) => !ids.includes(required))
-      .map((required) => `'${id}' requires '${required}'`),
-  );
-  if (missing.length > 0) throw new UsageError(`missing control requirements: ${missing.join('; ')}`);
-  return ids;
+      : raw
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean);
+  return resolveControls(ids);
 }
 
-async function options(stack: string, controlsFlag: string | undefined): Promise<SynthOptions> {
-  const controls = controlsFlag === undefined ? undefined : parseControls(controlsFlag, await loadCatalog());
-  return controls === undefined ? { stack } : { stack, controls };
+function options(stack: string, controlsFlag: string | undefined): SynthOptions {
+  return controlsFlag === undefined ? { stack } : { stack, controls: parseControls(controlsFlag) };
 }
 
 function secretsMode(flags: Map<string, string>): SecretsMode {
@@ -119,7 +104,7 @@ const COMMANDS: Record<string, Command> = {
       const stateFile = flags.get('state');
       const stackName = flags.get('stack-name');
       const synthOptions: SynthOptions = {
-        ...(await options(stack as string, flags.get('controls'))),
+        ...options(stack as string, flags.get('controls')),
         ...(stackName === undefined ? {} : { stackName }),
         ...(stateFile === undefined ? {} : { stateFile }),
       };
@@ -143,11 +128,10 @@ const COMMANDS: Record<string, Command> = {
       const format = flags.get('format') ?? 'text';
       if (format !== 'text' && format !== 'markdown')
         throw new UsageError(`--format must be text or markdown, not '${format}'`);
-      const catalog = await loadCatalog();
-      const fromOptions = await options(from as string, flags.get('from-controls'));
-      const toOptions = await options(to as string, flags.get('to-controls') ?? flags.get('controls'));
+      const fromOptions = options(from as string, flags.get('from-controls'));
+      const toOptions = options(to as string, flags.get('to-controls') ?? flags.get('controls'));
       const [a, b] = await Promise.all([synthesize(fromOptions), synthesize(toOptions)]);
-      const text = formatDiff(diffStacks(a, b, catalog), format);
+      const text = formatDiff(diffStacks(a, b), format);
       const out = flags.get('out');
       if (out === undefined) process.stdout.write(text);
       else write(out, text);
@@ -159,7 +143,7 @@ const COMMANDS: Record<string, Command> = {
     flags: ['controls'],
     async run([stack], flags) {
       const [result, runner] = await Promise.all([
-        options(stack as string, flags.get('controls')).then(synthesize),
+        synthesize(options(stack as string, flags.get('controls'))),
         loadPolicyRunner(),
       ]);
       const report = await checkStack(result, runner);
@@ -172,7 +156,7 @@ const COMMANDS: Record<string, Command> = {
     flags: ['out', 'controls'],
     booleans: ['check'],
     async run([stack], flags) {
-      const result = await synthesize(await options(stack as string, flags.get('controls')));
+      const result = await synthesize(options(stack as string, flags.get('controls')));
       const svgFile = flags.get('out') ?? path.join(REPO_ROOT, 'out', result.stack, 'architecture.svg');
       if (!svgFile.endsWith('.svg')) throw new UsageError(`--out must name an .svg file, not '${svgFile}'`);
       const mmdFile = svgFile.replace(/\.svg$/, '.mmd');
@@ -226,7 +210,7 @@ if (require.main === module) {
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`error: ${message.split('\n')[0]}`);
-      process.exitCode = error instanceof UsageError ? 2 : 3;
+      process.exitCode = isBadInput(error) ? 2 : 3;
     },
   );
 }

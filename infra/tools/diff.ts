@@ -1,23 +1,12 @@
-import { type CatalogControl, owaspRank } from './catalog';
+import { CONTROLS_ANNOTATION } from '../lib/labels';
+import { type Control, CONTROLS, type OwaspCategory, OWASP_TITLES } from '../stacks/controls';
+import { controlsOf } from '../testing/objects';
+import { maskSecrets } from '../testing/secret-values';
 import { isRecord, type SynthResult, wrapWords } from './model';
 import { renderedObjects } from './render';
-import { labelGeneratedValues, maskSecrets } from './secrets';
+import { labelGeneratedValues } from './secrets';
 
-export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
 export const UNATTRIBUTED = 'unattributed';
-
-export const OWASP_TITLES: Record<string, string> = {
-  A01: 'Broken Access Control',
-  A02: 'Cryptographic Failures',
-  A03: 'Injection',
-  A04: 'Insecure Design',
-  A05: 'Security Misconfiguration',
-  A06: 'Vulnerable and Outdated Components',
-  A07: 'Identification and Authentication Failures',
-  A08: 'Software and Data Integrity Failures',
-  A09: 'Security Logging and Monitoring Failures',
-  A10: 'Server-Side Request Forgery',
-};
 
 export interface FieldChange {
   path: string;
@@ -35,12 +24,13 @@ export interface ObjectChange {
 }
 
 export interface ControlGroup {
-  control: CatalogControl;
+  control: Control;
   changes: ObjectChange[];
 }
 
 export interface CategoryGroup {
-  owasp: string;
+  owasp: OwaspCategory;
+  /** `A01:2021 Broken Access Control` */
   title: string;
   controls: ControlGroup[];
 }
@@ -77,18 +67,6 @@ function normalizeStack(value: unknown, stack: string): unknown {
   return value;
 }
 
-function annotationControls(body: unknown): string[] {
-  const metadata = isRecord(body) && isRecord(body.metadata) ? body.metadata : {};
-  const annotations = isRecord(metadata.annotations) ? metadata.annotations : {};
-  const raw = annotations[CONTROLS_ANNOTATION];
-  return typeof raw === 'string'
-    ? raw
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean)
-    : [];
-}
-
 /** The controls all lists share, or else the ones most lists carry. */
 function commonControls(lists: readonly string[][]): string[] {
   const shared = (lists[0] ?? []).filter((id) => lists.every((list) => list.includes(id)));
@@ -107,7 +85,7 @@ function inheritedControls(result: SynthResult): Map<string, string[]> {
   const consumers = new Map<string, string[][]>();
   const siblings = new Map<string, string[][]>();
   for (const resource of result.resources) {
-    const controls = annotationControls(resource.inputs);
+    const controls = controlsOf(resource.inputs);
     if (controls.length === 0) continue;
     for (const dependency of resource.dependsOn)
       consumers.set(dependency, [...(consumers.get(dependency) ?? []), controls]);
@@ -134,7 +112,7 @@ function comparables(result: SynthResult): Map<string, Comparable> {
     map.set(`${normalized.kind}/${normalized.namespace}/${normalized.name}`, normalized);
   };
   for (const object of renderedObjects(result)) {
-    const own = annotationControls(object.body);
+    const own = controlsOf(object.body);
     add({
       kind: object.kind,
       namespace: object.namespace,
@@ -206,11 +184,7 @@ function fieldChanges(from: unknown, to: unknown): FieldChange[] {
   return changes;
 }
 
-export function diffStacks(
-  from: SynthResult,
-  to: SynthResult,
-  catalog: readonly CatalogControl[],
-): StackDiff {
+export function diffStacks(from: SynthResult, to: SynthResult): StackDiff {
   const before = comparables(from);
   const after = comparables(to);
   const changes: ObjectChange[] = [];
@@ -229,26 +203,26 @@ export function diffStacks(
       }
     }
   }
-  const byId = new Map(catalog.map((control) => [control.id, control]));
+  const byId = new Map<string, Control>(CONTROLS.map((control) => [control.id, control]));
   const groups = new Map<string, ControlGroup>();
   const unattributed: ObjectChange[] = [];
   for (const change of changes) {
     const known = change.controls.filter((id) => byId.has(id));
     if (known.length === 0) unattributed.push(change);
     for (const id of known) {
-      const control = byId.get(id) as CatalogControl;
+      const control = byId.get(id) as Control;
       const group = groups.get(id) ?? { control, changes: [] };
       group.changes.push(change);
       groups.set(id, group);
     }
   }
-  const catalogOrder = catalog.map((control) => control.id);
+  const catalogOrder = CONTROLS.map((control): string => control.id);
   const categories = new Map<string, CategoryGroup>();
   for (const group of [...groups.values()].sort(
     (x, y) => catalogOrder.indexOf(x.control.id) - catalogOrder.indexOf(y.control.id),
   )) {
     const owasp = group.control.owasp;
-    const category = categories.get(owasp) ?? { owasp, title: OWASP_TITLES[owasp] ?? owasp, controls: [] };
+    const category = categories.get(owasp) ?? { owasp, title: OWASP_TITLES[owasp], controls: [] };
     category.controls.push(group);
     categories.set(owasp, category);
   }
@@ -257,7 +231,7 @@ export function diffStacks(
     to: from.stack === to.stack ? `${to.stack} [${to.controls.join(',')}]` : to.stack,
     controlsAdded: to.controls.filter((id) => !from.controls.includes(id)),
     controlsRemoved: from.controls.filter((id) => !to.controls.includes(id)),
-    categories: [...categories.values()].sort((x, y) => owaspRank(x.owasp) - owaspRank(y.owasp)),
+    categories: [...categories.values()].sort((x, y) => x.owasp.localeCompare(y.owasp)),
     unattributed,
     total: changes.length,
   };
@@ -319,9 +293,7 @@ export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string
   };
   for (const category of diff.categories) {
     lines.push('');
-    lines.push(
-      md ? `### ${category.owasp}:2021 ${category.title}` : `${category.owasp}:2021 ${category.title}`,
-    );
+    lines.push(md ? `### ${category.title}` : category.title);
     for (const group of category.controls) {
       lines.push('');
       lines.push(

@@ -1,10 +1,5 @@
-import {
-  asKubernetesObject,
-  isHelmRelease,
-  isRecord,
-  type KubernetesObject,
-  type SynthResult,
-} from './model';
+import { asKubernetesObject, isHelmRelease, type KubernetesObject } from '../testing/objects';
+import { isRecord, type SynthResult } from './model';
 
 export type NodeRole = 'client' | 'gateway' | 'firewall' | 'database' | 'service' | 'job' | 'monitoring';
 export type TlsLevel = 'none' | 'TLS' | 'mTLS';

@@ -31,47 +31,21 @@ export interface SynthResult {
   generators: GeneratorState;
 }
 
-export const SECRET_PLACEHOLDER = '[secret]';
-
 /** A one-line error caused by what the user typed or pointed us at; the CLI exits 2 on it. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export type PathSegment = string | number;
-
-export function joinPath(path: readonly PathSegment[]): string {
-  return path.map(String).join('.');
+/** Bad input, whoever noticed it: the tools, the catalog, the stack file reader or the program's settings. */
+export function isBadInput(error: unknown): boolean {
+  return (
+    error instanceof UsageError ||
+    (error instanceof Error && ['ControlsError', 'SettingsError', 'StackConfigError'].includes(error.name))
+  );
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Kubernetes resources are the ones whose inputs are a manifest (apiVersion + kind). */
-export interface KubernetesObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
-
-export function asKubernetesObject(resource: SynthResource): KubernetesObject | undefined {
-  const { inputs } = resource;
-  if (!resource.type.startsWith('kubernetes:') || resource.type.startsWith('kubernetes:helm.sh'))
-    return undefined;
-  if (typeof inputs.apiVersion !== 'string' || typeof inputs.kind !== 'string') return undefined;
-  const metadata = isRecord(inputs.metadata) ? inputs.metadata : {};
-  return { ...inputs, apiVersion: inputs.apiVersion, kind: inputs.kind, metadata } as KubernetesObject;
-}
-
-export function isHelmRelease(resource: SynthResource): boolean {
-  return resource.type.startsWith('kubernetes:helm.sh/') && resource.type.endsWith(':Release');
 }
 
 /** Greedy word wrap: lines of at most `max` characters unless one word is longer. */

@@ -1,15 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import {
-  asKubernetesObject,
-  isHelmRelease,
-  isRecord,
-  type SynthResource,
-  type SynthResult,
-  UsageError,
-} from './model';
-import { labelGeneratedValues, maskSecrets } from './secrets';
+import { asKubernetesObject, isHelmRelease } from '../testing/objects';
+import { maskSecrets } from '../testing/secret-values';
+import { isRecord, type SynthResource, type SynthResult, UsageError } from './model';
+import { labelGeneratedValues } from './secrets';
 
 export const CLUSTER_SCOPE = 'cluster';
 

@@ -1,26 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  inferSecretPaths,
-  labelGeneratedValues,
-  looksLikeSecretKey,
-  maskSecrets,
-  unwrapWireValue,
-} from './secrets';
-
-const SECRET = { '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270' };
-
-describe('unwrapWireValue', () => {
-  it('returns plain values and the path of every wrapped secret', () => {
-    const paths: string[] = [];
-    const plain = unwrapWireValue(
-      { stringData: { ...SECRET, value: { password: 'p4ss' } }, args: ['a', { ...SECRET, value: 'b' }] },
-      [],
-      paths,
-    );
-    expect(plain).toEqual({ stringData: { password: 'p4ss' }, args: ['a', 'b'] });
-    expect(paths).toEqual(['stringData', 'args.1']);
-  });
-});
+import { inferSecretPaths, labelGeneratedValues, looksLikeSecretKey } from './secrets';
 
 describe('inferSecretPaths', () => {
   it('marks Secret payloads, password-like keys and env values, but not references to secrets', () => {
@@ -59,20 +38,6 @@ describe('inferSecretPaths', () => {
     expect(looksLikeSecretKey('passwordKey')).toBe(false);
     expect(looksLikeSecretKey('adminPasswordKey')).toBe(false);
     expect(looksLikeSecretKey('signingKey')).toBe(true);
-  });
-});
-
-describe('maskSecrets', () => {
-  it('replaces secret leaves and keeps the key names of secret maps', () => {
-    const masked = maskSecrets(
-      { stringData: { user: 'app', password: 'x' }, env: [{ value: 'y' }], keep: 'z' },
-      ['stringData', 'env.0.value'],
-    );
-    expect(masked).toEqual({
-      stringData: { user: '[secret]', password: '[secret]' },
-      env: [{ value: '[secret]' }],
-      keep: 'z',
-    });
   });
 });
 

@@ -1,38 +1,5 @@
-import { isRecord, joinPath, type PathSegment, SECRET_PLACEHOLDER } from './model';
-
-// Pulumi's wire markers (sdk/nodejs/runtime/rpc.ts): how a secret or a resource reference travels in a Struct.
-const SIG_KEY = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-const RESOURCE_SIG = '5cf8f73096256a8f31e491e813e4eb8e';
-const ASSET_SIG = 'c44067f5952c0a294b673a41bacd8c17';
-const ARCHIVE_SIG = '0def7320c3a5731c473e5ecbe6d01bc7';
-const OUTPUT_SIG = 'd0e6a833031e9bbcd3f4e8bde6ca49a4';
-
-/** Plain value plus the paths that were wrapped as secrets, from a serialized Pulumi property struct. */
-export function unwrapWireValue(
-  value: unknown,
-  path: PathSegment[] = [],
-  secretPaths: string[] = [],
-): unknown {
-  if (Array.isArray(value))
-    return value.map((item, index) => unwrapWireValue(item, [...path, index], secretPaths));
-  if (!isRecord(value)) return value;
-  const sig = value[SIG_KEY];
-  if (sig === SECRET_SIG) {
-    secretPaths.push(joinPath(path));
-    return unwrapWireValue(value.value, path, []);
-  }
-  if (sig === RESOURCE_SIG) return value.urn;
-  if (sig === ASSET_SIG || sig === ARCHIVE_SIG) return value.text ?? value.path ?? value.uri ?? '[asset]';
-  if (sig === OUTPUT_SIG) {
-    if (value.secret === true) secretPaths.push(joinPath(path));
-    return unwrapWireValue(value.value, path, []);
-  }
-  const plain: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value))
-    plain[key] = unwrapWireValue(item, [...path, key], secretPaths);
-  return plain;
-}
+import { joinPath, type PathSegment } from '../testing/secret-values';
+import { isRecord } from './model';
 
 const SECRET_KEY = /pass(word|wd)?$|passphrase|secret|token|credential|cookie|private.?key|[a-z0-9_]key$/i;
 // Names that merely point at a secret (a file, a Secret object, a URL) are not secret themselves.
@@ -107,37 +74,6 @@ export function inferSecretPaths(
   };
   walk(inputs, []);
   return found;
-}
-
-function getPath(value: unknown, path: string[]): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (Array.isArray(current)) current = current[Number(segment)];
-    else if (isRecord(current)) current = current[segment];
-    else return undefined;
-  }
-  return current;
-}
-
-/** A copy of `value` with every secret path replaced by `[secret]` (the whole subtree). */
-export function maskSecrets<T>(value: T, secretPaths: readonly string[]): T {
-  if (secretPaths.length === 0) return value;
-  const copy = structuredClone(value) as unknown;
-  if (secretPaths.includes('')) return SECRET_PLACEHOLDER as T;
-  for (const path of secretPaths) {
-    const segments = path.split('.');
-    const last = segments.pop() as string;
-    const parent = getPath(copy, segments);
-    if (Array.isArray(parent) && Number(last) < parent.length) parent[Number(last)] = SECRET_PLACEHOLDER;
-    else if (isRecord(parent) && last in parent) {
-      const target = parent[last];
-      // Keep the shape of a Secret's data (which keys exist) but never the values.
-      parent[last] = isRecord(target)
-        ? Object.fromEntries(Object.keys(target).map((key) => [key, SECRET_PLACEHOLDER]))
-        : SECRET_PLACEHOLDER;
-    }
-  }
-  return copy as T;
 }
 
 /** Replaces every occurrence of a generated value (UUID, certificate) by its stable label. */

@@ -3,28 +3,30 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CatalogControl, loadCatalog } from './catalog';
-import { checkStack, formatCheck, loadPolicyRunner } from './check';
-import { diffStacks, formatDiff } from './diff';
+import { CONTROLS } from '../stacks/controls';
+import { findObject } from '../testing/objects';
+import { REPO_ROOT } from '../testing/stack-config';
+import { checkStack, formatCheck, loadPolicyRunner, type PolicyRunner } from './check';
+import { diffStacks, formatDiff, inlineCode } from './diff';
 import { drawArchitecture } from './draw';
 import type { ArchGraph } from './graph';
 import type { SynthResult } from './model';
 import { renderFiles } from './render';
 import { secretFragments } from './secrets';
-import { synthesize, TOOLS_ROOT } from './synth';
+import { synthesize } from './synth';
 
 let start: SynthResult;
-let endAgain: SynthResult;
 let end: SynthResult;
-let catalog: CatalogControl[];
+let endAgain: SynthResult;
+let startWithDbTls: SynthResult;
 
 // Child processes on a shared 2-core machine: allow more than the default hook timeout.
 beforeAll(async () => {
-  [start, end, endAgain, catalog] = await Promise.all([
+  [start, end, endAgain, startWithDbTls] = await Promise.all([
     synthesize({ stack: 'start' }),
     synthesize({ stack: 'end' }),
     synthesize({ stack: 'end' }),
-    loadCatalog(),
+    synthesize({ stack: 'start', controls: ['db-tls'] }),
   ]);
 }, 300_000);
 
@@ -52,6 +54,24 @@ function env(manifest: Manifest | undefined, container: string): Record<string, 
   return Object.fromEntries(entries.map((entry) => [entry.name, entry.value ?? entry.valueFrom]));
 }
 
+describe('synthesis', () => {
+  it('records every resource with type, parent, provider and the validated controls', () => {
+    expect(start.controls).toEqual([]);
+    expect(end.controls).toEqual(CONTROLS.map((control) => control.id));
+    const api = findObject(end.resources, 'Deployment', 'api');
+    expect(api?.urn).toMatch(/^urn:pulumi:end::secure-workshop::.*\$kubernetes:apps\/v1:Deployment::api-/);
+    expect(api?.parent).toMatch(/secure-workshop:index:SecureApi::api$/);
+    expect(api?.provider).toMatch(/pulumi:providers:kubernetes::kubernetes::/);
+    expect(end.resources.map((r) => r.type)).toContain('random:index/randomPassword:RandomPassword');
+  });
+
+  it('applies --controls over the stack file', () => {
+    expect(startWithDbTls.controls).toEqual(['db-tls']);
+    const postgres = findObject(startWithDbTls.resources, 'StatefulSet', 'postgres');
+    expect(JSON.stringify(postgres?.inputs)).toContain('ssl=on');
+  });
+});
+
 describe('render', () => {
   it('start: the workshop shape, plain HTTP and PostgreSQL, no auth', () => {
     const objects = rendered(start);
@@ -74,7 +94,7 @@ describe('render', () => {
     expect([...objects.keys()].some((file) => file.startsWith('networkpolicy-'))).toBe(false);
   });
 
-  it('end: TLS, JWT, firewall, NetworkPolicies, generated secrets never printed', () => {
+  it('end: TLS, JWT, firewall, NetworkPolicies, Helm releases, generated secrets never printed', () => {
     const objects = rendered(end);
     const kinds = new Set([...objects.values()].map((o) => o.kind));
     for (const kind of [
@@ -92,20 +112,28 @@ describe('render', () => {
     const api = env(objects.get('deployment-workshop-end-api.yaml'), 'api');
     expect(api).toMatchObject({ AUTH_MODE: 'jwt', PGHOST: 'jumpwire', PGSSLMODE: 'verify-full' });
     expect(api.TLS_CERT_DIR).toEqual(expect.any(String));
-    const helm = [...objects.values()].find((o) => o.kind === 'HelmRelease') as unknown as Record<
-      string,
-      unknown
-    >;
-    expect(helm).toMatchObject({
-      chart: expect.any(String),
+    expect(objects.get('helmrelease-cert-manager-cert-manager.yaml')).toMatchObject({
+      kind: 'HelmRelease',
+      chart: 'cert-manager',
       repository: expect.stringMatching(/^https:/),
-      version: expect.any(String),
+      version: expect.stringMatching(/^v\d/),
     });
+    const credentials = objects.get('secret-workshop-end-postgres-credentials.yaml') as unknown as {
+      stringData: Record<string, string>;
+    };
+    expect(Object.values(credentials.stringData)).toEqual(['[secret]', '[secret]', '[secret]']);
     expect(end.secretValues.length).toBeGreaterThan(5);
     for (const [file, text] of renderFiles(end)) {
       for (const fragment of secretFragments(end.secretValues))
         expect(text.includes(fragment), `${file} leaks a secret`).toBe(false);
     }
+    const list = JSON.parse(renderFiles(end).get('resources.json') as string) as {
+      resources: Array<{ name: string; outputs?: Record<string, unknown> }>;
+    };
+    const password = list.resources.find((r) => r.name === 'postgres-app-password');
+    expect(password?.outputs).toMatchObject({ result: '[secret]', length: 32 });
+    const ca = list.resources.find((r) => r.name === 'ca-cert');
+    expect(ca?.outputs).toMatchObject({ certPem: '[generated ca-cert.certPem]' });
   });
 
   it('is deterministic apart from generated secrets', () => {
@@ -115,21 +143,35 @@ describe('render', () => {
 });
 
 describe('diff', () => {
-  it('start -> end: every control of the catalog has its group and its why', () => {
-    const text = formatDiff(diffStacks(start, end, catalog), 'text');
-    for (const control of catalog) {
+  it('start -> end: every control of the catalog has its group and its why, in OWASP order', () => {
+    const text = formatDiff(diffStacks(start, end), 'text');
+    for (const control of CONTROLS) {
       expect(text, control.id).toContain(`[${control.id}] ${control.title}`);
       expect(text.replace(/\s+/g, ' ')).toContain(control.why);
     }
-    for (const category of ['A01', 'A02', 'A04', 'A05', 'A09']) expect(text).toContain(`${category}:2021`);
+    const headings = ['A01', 'A02', 'A04', 'A05', 'A09'].map((category) =>
+      text.indexOf(`\n${category}:2021 `),
+    );
+    expect(headings.every((index) => index > 0)).toBe(true);
+    expect([...headings].sort((a, b) => a - b)).toEqual(headings);
+    expect(text).toContain('env[PGHOST].value: postgres -> jumpwire');
+    expect(text).toContain('+ Deployment jumpwire (workshop-{stack})');
     // Every change has a reason: an annotation, or the controls of its consumers or siblings.
     expect(text).not.toContain('Not attributed to a control');
     for (const fragment of secretFragments([...start.secretValues, ...end.secretValues]))
       expect(text).not.toContain(fragment);
+    const markdown = formatDiff(diffStacks(start, end), 'markdown');
+    expect(markdown).toContain('### A04:2021 Insecure Design');
+    expect(markdown).toContain('#### `db-firewall`');
+  });
+
+  it('keeps Markdown code spans intact around backticks', () => {
+    expect(inlineCode('~ spec.routes[0].match: Host(`a`)')).toBe('`` ~ spec.routes[0].match: Host(`a`) ``');
+    expect(inlineCode('+ Service api')).toBe('`+ Service api`');
   });
 
   it('identical stacks: an empty diff', () => {
-    const text = formatDiff(diffStacks(end, endAgain, catalog), 'markdown');
+    const text = formatDiff(diffStacks(end, endAgain), 'markdown');
     expect(text).toMatch(/^No differences between end \[authn-jwt,.*encrypted-backups\] and end \[.*\]\.\n$/);
   });
 });
@@ -141,16 +183,53 @@ describe('check', () => {
     expect(report.mandatory).toBe(0);
   });
 
-  it('start fails mandatory policies in A01, A02, A04, A05 and A09, each naming its control', async () => {
+  it('start fails mandatory policies in A01, A02, A04, A05 and A09, each naming a control', async () => {
     const report = await checkStack(start, await loadPolicyRunner());
     expect(report.mandatory).toBeGreaterThan(0);
     const categories = new Set(report.violations.map((v) => v.owaspCategory));
     for (const category of ['A01', 'A02', 'A04', 'A05', 'A09'])
       expect(categories.has(category), category).toBe(true);
-    const known = new Set(catalog.map((control) => control.id));
+    const known = new Set<string>(CONTROLS.map((control) => control.id));
     for (const violation of report.violations)
       expect(known.has(violation.control), violation.control).toBe(true);
     expect(formatCheck(report)).toContain('FAIL A01 ');
+  });
+
+  it('names object, policy, category, control and remediation, masks secrets; only mandatory fails', async () => {
+    const api = findObject(end.resources, 'Deployment', 'api');
+    let seen = 0;
+    const runner: PolicyRunner = async (resources) => {
+      seen = resources.length;
+      return [
+        {
+          policy: 'api-auth-enabled',
+          owaspCategory: 'A01',
+          control: 'authn-jwt',
+          remediation: 'Turn on authn-jwt.',
+          enforcementLevel: 'mandatory',
+          urn: api?.urn as string,
+          message: `AUTH_MODE is none, password ${end.secretValues[0]}`,
+        },
+        {
+          policy: 'backups',
+          owaspCategory: 'A02',
+          control: 'encrypted-backups',
+          remediation: 'Add backups.',
+          enforcementLevel: 'advisory',
+          message: 'no backup',
+        },
+      ];
+    };
+    const report = await checkStack(end, runner);
+    expect(seen).toBe(end.resources.length);
+    expect(report.mandatory).toBe(1);
+    const text = formatCheck(report);
+    expect(text).toContain('FAIL A01 api-auth-enabled: Deployment workshop-end/api');
+    expect(text).toContain('fixed by control: authn-jwt');
+    expect(text).toContain('AUTH_MODE is none, password [secret]');
+    expect(text).toContain('remediation: Turn on authn-jwt.');
+    expect(text).toContain('WARN A02 backups: the stack');
+    expect(text).toContain('Stack end: 1 mandatory and 1 advisory violation in A01, A02.');
   });
 });
 
@@ -162,13 +241,14 @@ function dataEdges(graph: ArchGraph): string[] {
 
 describe('draw', () => {
   it('start: plaintext edges, no gateway, no firewall', () => {
-    const { graph } = drawArchitecture(start);
+    const { graph, svg } = drawArchitecture(start);
     expect(graph.nodes.some((n) => n.role === 'gateway' || n.role === 'firewall')).toBe(false);
     expect(dataEdges(graph)).toEqual(
       expect.arrayContaining(['api->postgres', 'reconciler->api', 'migrate->postgres']),
     );
     for (const edge of graph.edges) expect(edge.tls, `${edge.from}->${edge.to}`).toBe('none');
     expect(graph.edges.find((e) => e.to.endsWith('/api'))?.auth).toBe('none');
+    expect(svg).toContain('HTTP · no TLS · no auth');
   });
 
   it('end: TLS on every data edge, JWT to the API, the firewall between API and database', () => {
@@ -184,13 +264,20 @@ describe('draw', () => {
     expect(graph.nodes.find((n) => n.role === 'gateway')?.id).toBe('workshop-end/traefik');
     expect(edges).toEqual(expect.arrayContaining(['client->traefik', 'traefik->api']));
     expect(edges.filter((e) => e.startsWith('client->'))).toEqual(['client->traefik']);
+    expect(graph.edges.find((e) => e.from === 'client')?.auth).toBe('JWT + token endpoint');
+    const scraped = graph.edges.filter((e) => e.metrics).map((e) => `${e.from}->${e.to}`);
+    expect(scraped).toContain('monitoring/prometheus->workshop-end/api');
+  });
+
+  it('is deterministic', () => {
+    expect(drawArchitecture(endAgain).svg).toBe(drawArchitecture(end).svg);
   });
 
   it.each(['start', 'end'])(
     'docs/architecture-%s.svg and .mmd are up to date (npm run draw -- <stack> --out docs/...)',
     (stack) => {
       const { svg, mermaid } = drawArchitecture(stack === 'start' ? start : end);
-      const docs = path.join(TOOLS_ROOT, 'docs');
+      const docs = path.join(REPO_ROOT, 'docs');
       expect(readFileSync(path.join(docs, `architecture-${stack}.svg`), 'utf8')).toBe(svg);
       expect(readFileSync(path.join(docs, `architecture-${stack}.mmd`), 'utf8')).toBe(mermaid);
     },

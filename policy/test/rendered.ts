@@ -1,17 +1,10 @@
 // Runs the real Pulumi program under the recording mocks and hands its resources to the pack.
 import { deployStack } from '../../infra/stacks/program';
-import { runProgram, type RecordedResource } from '../../infra/testing/mocks';
-import { runPolicies, type PolicyInputResource, type Violation } from '../run';
+import { runProgram } from '../../infra/testing/mocks';
+import { policyInputs } from '../../infra/testing/objects';
+import { runPolicies, type Violation } from '../run';
 
-export function policyInputs(resources: readonly RecordedResource[]): PolicyInputResource[] {
-  return resources.map((resource) => ({
-    type: resource.type,
-    name: resource.name,
-    urn: resource.urn,
-    props: resource.inputs,
-    ...(resource.parent ? { parent: resource.parent } : {}),
-  }));
-}
+export { policyInputs } from '../../infra/testing/objects';
 
 /** One stack per test file: Pulumi's mock runtime is process-global. */
 export async function checkRenderedStack(stack: string): Promise<Violation[]> {
