@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONTROLS } from '../stacks/controls';
+import type { Peer } from '../lib/network-policy';
+import { architectureFlows } from '../stacks/architecture';
+import { CONTROLS, controlSet, resolveControls } from '../stacks/controls';
 import { findObject } from '../testing/objects';
 import { REPO_ROOT } from '../testing/stack-config';
 import { checkStack, formatCheck, loadPolicyRunner, type PolicyRunner } from './check';
@@ -271,6 +273,22 @@ describe('draw', () => {
 
   it('is deterministic', () => {
     expect(drawArchitecture(endAgain).svg).toBe(drawArchitecture(end).svg);
+  });
+
+  // The picture is inferred from the objects (see graph.ts); the NetworkPolicies from the program's
+  // flow list. A connection in one and not the other is a program bug either way.
+  it.each(['start', 'end'])('%s: draws exactly the flows the NetworkPolicies are built from', (stack) => {
+    const result = stack === 'start' ? start : end;
+    const peerName = (peer: Peer): string =>
+      'app' in peer ? peer.app : peer.namespace === 'kube-system' ? 'traefik' : 'prometheus';
+    const flows = architectureFlows(controlSet(resolveControls(result.controls)))
+      .map((flow) => `${peerName(flow.from)}->${peerName(flow.to)}`)
+      .sort();
+    const drawn = drawArchitecture(result)
+      .graph.edges.filter((edge) => edge.from !== 'client')
+      .map((edge) => `${edge.from.split('/').pop()}->${edge.to.split('/').pop()}`)
+      .sort();
+    expect(drawn).toEqual(flows);
   });
 
   it.each(['start', 'end'])(
