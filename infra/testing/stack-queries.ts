@@ -2,7 +2,15 @@
 import { type ControlId } from '../stacks/controls';
 import { deployStack } from '../stacks/program';
 import { type ProgramRun, type RecordedResource, runProgram } from './mocks';
-import { type KubernetesObject, objectName, podTemplateOf } from './objects';
+import {
+  asKubernetesObject,
+  findObject,
+  type KubernetesObject,
+  kubernetesObjects,
+  objectName,
+  podTemplateOf,
+  WORKLOAD_KINDS,
+} from './objects';
 import { CONTROLS_KEY } from './stack-config';
 
 export { controlsOf } from './objects';
@@ -33,19 +41,15 @@ export function kind(resource: RecordedResource): string {
   return resource.type.slice(resource.type.lastIndexOf(':') + 1);
 }
 
-export function object(run: ProgramRun, kindName: string, name: string): KubernetesObject {
-  const found = run.resources.find(
-    (resource) => kind(resource) === kindName && objectName(resource) === name && resource.custom,
-  );
-  if (!found) throw new Error(`no ${kindName} ${name} in the recorded stack`);
-  return found.inputs as KubernetesObject;
+export function maybeObject(run: ProgramRun, kindName: string, name: string): KubernetesObject | undefined {
+  const found = findObject(kubernetesObjects(run.resources), kindName, name);
+  return found === undefined ? undefined : asKubernetesObject(found);
 }
 
-export function maybeObject(run: ProgramRun, kindName: string, name: string): KubernetesObject | undefined {
-  const found = run.resources.find(
-    (resource) => kind(resource) === kindName && objectName(resource) === name && resource.custom,
-  );
-  return found?.inputs as KubernetesObject | undefined;
+export function object(run: ProgramRun, kindName: string, name: string): KubernetesObject {
+  const found = maybeObject(run, kindName, name);
+  if (!found) throw new Error(`no ${kindName} ${name} in the recorded stack`);
+  return found;
 }
 
 /** The pod spec of a Deployment, StatefulSet, Job or CronJob. */
@@ -53,11 +57,9 @@ export function podSpec(workload: KubernetesObject): PodSpec {
   return podTemplateOf(workload).spec as PodSpec;
 }
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'] as const;
-
 export function workloads(run: ProgramRun): { name: string; kind: string; object: KubernetesObject }[] {
-  return run.resources
-    .filter((resource) => resource.custom && (WORKLOAD_KINDS as readonly string[]).includes(kind(resource)))
+  return kubernetesObjects(run.resources)
+    .filter((resource) => WORKLOAD_KINDS.includes(kind(resource)))
     .map((resource) => ({
       name: objectName(resource) ?? resource.name,
       kind: kind(resource),
@@ -89,12 +91,8 @@ export interface StackDiff {
 /** Kubernetes objects added, removed or changed from `before` to `after`, keyed by kind and name. */
 export function diffKubernetesObjects(before: ProgramRun, after: ProgramRun): StackDiff {
   const key = (resource: RecordedResource) => `${kind(resource)}/${objectName(resource) ?? resource.name}`;
-  const isObject = (resource: RecordedResource) =>
-    resource.custom &&
-    resource.type.startsWith('kubernetes:') &&
-    !resource.type.startsWith('kubernetes:helm');
-  const beforeMap = new Map(before.resources.filter(isObject).map((resource) => [key(resource), resource]));
-  const afterMap = new Map(after.resources.filter(isObject).map((resource) => [key(resource), resource]));
+  const beforeMap = new Map(kubernetesObjects(before.resources).map((resource) => [key(resource), resource]));
+  const afterMap = new Map(kubernetesObjects(after.resources).map((resource) => [key(resource), resource]));
   const diff: StackDiff = { added: [], removed: [], changed: [] };
   for (const [name, resource] of afterMap) {
     const previous = beforeMap.get(name);
