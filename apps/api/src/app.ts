@@ -8,7 +8,7 @@ import errors from './plugins/errors.js';
 import openapi from './plugins/openapi.js';
 import repositoriesPlugin, { type Repositories } from './plugins/repositories.js';
 import securityHeaders from './plugins/security-headers.js';
-import { createValidatorCompiler } from './plugins/validation.js';
+import { createValidatorCompiler, schemaErrorFormatter } from './plugins/validation.js';
 import healthRoutes from './routes/health.js';
 import oauthRoutes from './routes/oauth.js';
 import transactionsRoutes from './routes/transactions.js';
@@ -23,6 +23,7 @@ export interface AppOptions {
 export default async function app(fastify: FastifyInstance, options: AppOptions): Promise<void> {
   const { config, repositories, metrics } = options;
   fastify.setValidatorCompiler(createValidatorCompiler());
+  fastify.setSchemaErrorFormatter(schemaErrorFormatter);
   await fastify.register(errors);
   await fastify.register(auditPlugin);
   if (config.securityHeaders) await fastify.register(securityHeaders);

@@ -8,6 +8,7 @@ import { loadConfig, type ApiConfig, type Env } from './config.js';
 import { createSql } from './db/client.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { frameworkErrors } from './plugins/errors.js';
 import { createRepositories } from './plugins/repositories.js';
 import healthRoutes from './routes/health.js';
 
@@ -45,6 +46,7 @@ export function serverOptions(config: ApiConfig, logStream?: Writable): FastifyS
     connectionTimeout: 60_000,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
+    frameworkErrors,
     ...(https ? { https } : {}),
   };
 }

@@ -311,6 +311,14 @@ describe('POST /oauth/token', () => {
       scope: 'admin',
     });
     expect(unknown.json()).toMatchObject({ error: 'invalid_scope' });
+    for (const scope of ['read:user  read:transaction', 'read:user "x"', 'x'.repeat(300)]) {
+      const malformed = await fetchToken(api.url, auth.clients.admin!, {
+        grant_type: 'client_credentials',
+        scope,
+      });
+      expect(malformed.status, scope.slice(0, 30)).toBe(400);
+      expect(malformed.json()).toMatchObject({ error: 'invalid_scope' });
+    }
   });
 
   it('answers invalid_client 401 for a wrong secret, an unknown client or no credentials', async () => {

@@ -1,5 +1,5 @@
 // Every expected failure becomes a JSON 4xx; unexpected ones are a bare 500 with the details only in the log.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -51,8 +51,23 @@ const UNAVAILABLE = new Set([
   'CONNECTION_DESTROYED',
 ]);
 
+// Every method a route of this API may use, in the order the Allow header lists them.
+const ROUTE_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'] as const;
+
 export function errorBody(statusCode: number, message: string) {
   return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', message };
+}
+
+/**
+ * The server option `frameworkErrors`: a malformed path (bad %-encoding) or a path parameter beyond
+ * the router's length limit (Fastify's default answer is a 414 in another shape) is a JSON 400 too.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is too long'
+      : 'the path is not a valid URL';
+  void reply.code(400).send(errorBody(400, message));
 }
 
 async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
@@ -75,9 +90,16 @@ async function errorsPlugin(fastify: FastifyInstance): Promise<void> {
   });
 
   fastify.setNotFoundHandler((request, reply) => {
-    reply
-      .code(404)
-      .send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 100)}`));
+    const path = request.url.split('?')[0] ?? '/';
+    // A known path asked with another method (TRACE, PATCH, OPTIONS, ...) is a 405 that names the methods.
+    const allowed = ROUTE_METHODS.filter((method) => fastify.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorBody(405, `${request.method.slice(0, 20)} is not allowed on ${path.slice(0, 100)}`));
+    }
+    return reply.code(404).send(errorBody(404, `no route ${request.method} ${path.slice(0, 100)}`));
   });
 }
 

@@ -15,9 +15,19 @@ import {
   parseBasicAuthorization,
 } from '../tokens.js';
 
+// RFC 6749 §3.1: unknown form parameters are ignored, so this object is open (no additionalProperties: false).
 const TokenRequest = Type.Object({
-  grant_type: Type.String({ maxLength: 64 }),
-  scope: Type.Optional(Type.String({ maxLength: 256 })),
+  grant_type: Type.Literal('client_credentials', {
+    description: 'Anything else is answered with 400 unsupported_grant_type',
+  }),
+  scope: Type.Optional(
+    Type.String({
+      maxLength: 256,
+      pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*$',
+      description:
+        "Space-separated scopes within the client's allowance (RFC 6749 §3.3); beyond it: 400 invalid_scope",
+    }),
+  ),
 });
 
 const TokenResponse = Type.Object({
@@ -127,16 +137,24 @@ export default async function oauthRoutes(
       throttle.recordSuccess(client.clientId);
       const isForm =
         request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
-      const body = request.body as { grant_type?: string; scope?: string } | undefined;
-      if (!isForm || request.validationError || !body?.grant_type) {
-        const error = new OAuthError(
-          'invalid_request',
-          'send grant_type (and optionally scope) as a form post',
-        );
-        return fail(request, reply, error, client.clientId);
+      const body = request.body as { grant_type?: unknown; scope?: string } | undefined;
+      const invalid = new OAuthError(
+        'invalid_request',
+        'send grant_type (and optionally scope) as a form post',
+      );
+      if (!isForm || typeof body?.grant_type !== 'string' || body.grant_type === '') {
+        return fail(request, reply, invalid, client.clientId);
       }
       if (body.grant_type !== 'client_credentials') {
         const error = new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+        return fail(request, reply, error, client.clientId);
+      }
+      // grant_type is fine by now, so the schema refused the scope (RFC 6749 §5.2: malformed is invalid_scope).
+      if (request.validationError) {
+        const error = new OAuthError(
+          'invalid_scope',
+          'scope must be space-separated scope tokens (256 characters at most)',
+        );
         return fail(request, reply, error, client.clientId);
       }
       let scopes;

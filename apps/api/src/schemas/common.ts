@@ -21,6 +21,7 @@ export const errorResponses = {
   409: ErrorResponse,
   413: ErrorResponse,
   415: ErrorResponse,
+  503: ErrorResponse,
 } as const;
 
 export const Id = Type.Integer({ minimum: 0, maximum: MAX_INT });
@@ -28,29 +29,35 @@ export const Id = Type.Integer({ minimum: 0, maximum: MAX_INT });
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 export type IdParams = Static<typeof IdParams>;
 
-export const FieldsQuery = Type.Object(
-  {
-    fields: Type.Optional(
-      Type.String({
-        maxLength: 512,
-        description: 'Comma-separated allow-listed field names; id is always included',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type FieldsQuery = Static<typeof FieldsQuery>;
+/** `?fields=`: a comma-separated list drawn from the resource's readable fields, nothing else. */
+export function FieldsParameter(allowed: readonly string[]) {
+  const name = `(?:${allowed.join('|')})`;
+  return Type.String({
+    maxLength: 512,
+    pattern: `^${name}(?:,${name})*$`,
+    description: `Comma-separated field names from: ${allowed.join(', ')} (id is always included)`,
+  });
+}
+
+export function FieldsQuery(allowed: readonly string[]) {
+  return Type.Object({ fields: Type.Optional(FieldsParameter(allowed)) }, { additionalProperties: false });
+}
+export interface FieldsQuery {
+  fields?: string;
+}
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-export const PageQueryProperties = {
-  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
-  after: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Last id of the previous page' }),
-  ),
-  fields: FieldsQuery.properties.fields,
-};
+export function PageQueryProperties(allowed: readonly string[]) {
+  return {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Last id of the previous page' }),
+    ),
+    fields: Type.Optional(FieldsParameter(allowed)),
+  };
+}
 
 // Free text must not carry NUL: PostgreSQL text cannot store it.
 export const noNul = '^[^\\u0000]*$';
@@ -79,7 +86,7 @@ export function selectFields<F extends string>(
   allowed: readonly F[],
 ): { fields: F[] } | { error: string } {
   if (raw === undefined) return { fields: [...allowed] };
-  const requested = raw.split(',').map((name) => name.trim());
+  const requested = raw.split(',');
   if (requested.some((name) => name === ''))
     return { error: 'fields must be a comma-separated list of names' };
   const unknown = requested.filter((name) => !(allowed as readonly string[]).includes(name));

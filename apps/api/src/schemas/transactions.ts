@@ -30,8 +30,10 @@ export const TransactionList = Type.Array(Transaction);
 export const AMOUNT_PATTERN = '^-?[0-9]{1,12}(\\.[0-9]{1,2})?$';
 
 const writable = {
-  amount: Type.Union([Type.String({ pattern: AMOUNT_PATTERN }), Type.Number()], {
-    description: 'Decimal string (up to 2 decimals) or a JSON number',
+  // A string, never a JSON number: money must not pass through a binary float on either side.
+  amount: Type.String({
+    pattern: AMOUNT_PATTERN,
+    description: 'Decimal string: up to 12 digits, optionally a point and 1-2 decimals, e.g. "-12.5"',
   }),
   currency: Currency,
   description: Type.String({ minLength: 1, maxLength: 500, pattern: noNul }),
@@ -57,8 +59,7 @@ export const TransactionUpdate = Type.Partial(Type.Object(writable), {
 });
 export type TransactionUpdate = Static<typeof TransactionUpdate>;
 
-/** A JSON number or string as numeric(14,2) text, or undefined when it has more than 2 decimals or 12 digits. */
-export function normalizeAmount(amount: string | number): string | undefined {
-  const text = typeof amount === 'number' ? (Number.isFinite(amount) ? String(amount) : '') : amount;
-  return new RegExp(AMOUNT_PATTERN).test(text) ? text : undefined;
+/** The amount as numeric(14,2) text, or undefined when it has more than 2 decimals or 12 digits. */
+export function normalizeAmount(amount: string): string | undefined {
+  return new RegExp(AMOUNT_PATTERN).test(amount) ? amount : undefined;
 }
