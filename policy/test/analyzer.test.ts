@@ -16,7 +16,8 @@ import {
 } from '@pulumi/pulumi/proto/analyzer_pb';
 import { securePolicies } from '../policies';
 import type { PolicyInputResource } from '../run';
-import { byName, goodStack, resource, setEnv } from './fixtures';
+import { object, resource, setEnv } from './mutate';
+import { renderStack } from './rendered';
 
 const policyDir = path.resolve(__dirname, '..');
 const runPolicyPack = require.resolve('@pulumi/pulumi/cmd/run-policy-pack');
@@ -64,7 +65,10 @@ async function analyze(target: PolicyInputResource): Promise<string[]> {
   return response.getDiagnosticsList().map((d) => `${d.getPolicyname()}: ${d.getMessage()}`);
 }
 
+let endStack: PolicyInputResource[] = [];
+
 beforeAll(async () => {
+  endStack = await renderStack('end');
   const port = await startPack();
   client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }, 120_000);
@@ -84,13 +88,13 @@ describe('the pack under the CLI runtime', () => {
   });
 
   it('reports a violation for a resource the engine sends', async () => {
-    const api = byName(goodStack(), 'api');
+    const api = structuredClone(object(endStack, 'Deployment', 'api'));
     setEnv(api, 'AUTH_MODE', 'none');
     expect(await analyze(api)).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);
   });
 
   it('judges a workload whose other env values are still unknown during a preview', async () => {
-    const api = byName(goodStack(), 'api');
+    const api = structuredClone(object(endStack, 'Deployment', 'api'));
     setEnv(api, 'AUTH_MODE', 'none');
     setEnv(api, 'JWT_ISSUER', unknown);
     expect(await analyze(api)).toEqual([expect.stringMatching(/^api-auth-enabled: [\s\S]*AUTH_MODE=none/)]);

@@ -7,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { SecureWorkshopPolicy } from '../lib/meta';
 import { runPolicies, unwrapSecrets } from '../run';
-import { resource } from './fixtures';
+import { resource } from './mutate';
 
 const meta = { owaspCategory: 'A05', control: 'pod-hardening', remediation: 'fix it' } as const;
 
