@@ -8,7 +8,7 @@ import { architectureFlows } from '../stacks/architecture';
 import { CONTROLS, controlSet, resolveControls } from '../stacks/controls';
 import { findObject } from '../testing/objects';
 import { REPO_ROOT } from '../testing/stack-config';
-import { checkStack, formatCheck, loadPolicyRunner, type PolicyRunner } from './check';
+import { checkStack, formatCheck, type PolicyRunner } from './check';
 import { diffStacks, formatDiff, inlineCode } from './diff';
 import { drawArchitecture } from './draw';
 import type { ArchGraph } from './graph';
@@ -179,24 +179,7 @@ describe('diff', () => {
 });
 
 describe('check', () => {
-  it('end passes every mandatory policy', async () => {
-    const report = await checkStack(end, await loadPolicyRunner());
-    expect(formatCheck(report)).toBe('Stack end: no policy violations.\n');
-    expect(report.mandatory).toBe(0);
-  });
-
-  it('start fails mandatory policies in A01, A02, A04, A05 and A09, each naming a control', async () => {
-    const report = await checkStack(start, await loadPolicyRunner());
-    expect(report.mandatory).toBeGreaterThan(0);
-    const categories = new Set(report.violations.map((v) => v.owaspCategory));
-    for (const category of ['A01', 'A02', 'A04', 'A05', 'A09'])
-      expect(categories.has(category), category).toBe(true);
-    const known = new Set<string>(CONTROLS.map((control) => control.id));
-    for (const violation of report.violations)
-      expect(known.has(violation.control), violation.control).toBe(true);
-    expect(formatCheck(report)).toContain('FAIL A01 ');
-  });
-
+  // What `check` finds in start and end, and exits with, is judged through the CLI by gate.test.ts.
   it('names object, policy, category, control and remediation, masks secrets; only mandatory fails', async () => {
     const api = findObject(end.resources, 'Deployment', 'api');
     let seen = 0;
