@@ -123,7 +123,7 @@ describe('render', () => {
     const credentials = objects.get('secret-workshop-end-postgres-credentials.yaml') as unknown as {
       stringData: Record<string, string>;
     };
-    expect(Object.values(credentials.stringData)).toEqual(['[secret]', '[secret]', '[secret]']);
+    expect(new Set(Object.values(credentials.stringData))).toEqual(new Set(['[secret]']));
     expect(end.secretValues.length).toBeGreaterThan(5);
     for (const [file, text] of renderFiles(end)) {
       for (const fragment of secretFragments(end.secretValues))
