@@ -3,16 +3,18 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadDbConfig } from './config.js';
 import { createSql } from './db/client.js';
 import { DEFAULT_SEED, migrate, seed } from './db/migrate.js';
+import { runCli } from './shared/cli.js';
 
-function count(name: string, raw: string | undefined, fallback: number): number {
+function count(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError([`--${name} must be a whole number, got "${raw}"`]);
-  return Number(raw);
+  if (/^\d+$/.test(raw)) return Number(raw);
+  problems.push(`--${name} must be a whole number, got "${raw}"`);
+  return fallback;
 }
 
-async function main(argv: string[]): Promise<void> {
+await runCli('migrate', async (redactor) => {
   const { values } = parseArgs({
-    args: argv,
+    args: process.argv.slice(2),
     options: {
       seed: { type: 'boolean', default: false },
       users: { type: 'string' },
@@ -21,25 +23,23 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
+  const problems: string[] = [];
   const options = {
-    users: count('users', values.users, DEFAULT_SEED.users),
-    transactions: count('transactions', values.transactions, DEFAULT_SEED.transactions),
-    seed: count('random-seed', values['random-seed'], DEFAULT_SEED.seed),
+    users: count('users', values.users, DEFAULT_SEED.users, problems),
+    transactions: count('transactions', values.transactions, DEFAULT_SEED.transactions, problems),
+    seed: count('random-seed', values['random-seed'], DEFAULT_SEED.seed, problems),
   };
-  const sql = createSql(loadDbConfig(process.env), { max: 1 });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = loadDbConfig(process.env);
+  redactor.add(config.password);
+  const sql = createSql(config, { max: 1 });
   try {
     const started = performance.now();
     const { applied } = await migrate(sql);
     const seeded = values.seed ? await seed(sql, options) : undefined;
     const seconds = Math.round(performance.now() - started) / 1000;
-    console.log(JSON.stringify({ migrated: applied, seed: seeded ?? null, seconds }));
+    return { ok: true, migrated: applied, seed: seeded ?? null, seconds };
   } finally {
     await sql.end({ timeout: 5 });
   }
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`migrate: ${message}`);
-  process.exitCode = 1;
 });

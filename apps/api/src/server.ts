@@ -1,6 +1,6 @@
 // Process entry: start the API from process.env and close it gracefully on signals.
 import closeWithGrace from 'close-with-grace';
-import { ConfigError } from './config.js';
+import { Redactor, reportStartupFailure } from './shared/cli.js';
 import { startApi, type StartedApi } from './start.js';
 
 let api: StartedApi | undefined;
@@ -15,10 +15,7 @@ try {
 } catch (error) {
   // Nothing to close, and its exit handler would turn the failure into exit code 0.
   grace.uninstall();
-  if (error instanceof ConfigError) {
-    for (const problem of error.problems) console.error(`config: ${problem}`);
-  } else {
-    console.error(`api: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  process.exitCode = 1;
+  const redactor = new Redactor();
+  redactor.add(process.env.PGPASSWORD);
+  reportStartupFailure('api', error, redactor);
 }

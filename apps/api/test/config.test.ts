@@ -214,15 +214,18 @@ describe('server.ts', () => {
     });
   }
 
-  it('exits 1 with one "config:" line per problem and no stack trace', async () => {
-    const result = await runServer({ PORT: 'x', PGSSLMODE: 'disable' });
-    expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toEqual([
-      'config: PORT=x is not a port number (0-65535)',
-      expect.stringMatching(/^config: JWT_PUBLIC_KEY_FILE is required/),
+  it('exits 2 with one JSON line listing every problem, no stack trace and no password', async () => {
+    const result = await runServer({ PORT: 'x', PGSSLMODE: 'disable', PGPASSWORD: 'hunter2-secret' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const line = JSON.parse(result.stderr) as { problems: string[] };
+    expect(line).toMatchObject({ command: 'api', ok: false, kind: 'config' });
+    expect(line.problems).toEqual([
+      'PORT=x is not a port number (0-65535)',
+      expect.stringMatching(/^JWT_PUBLIC_KEY_FILE is required/),
     ]);
     expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(result.stderr).not.toContain('hunter2-secret');
   });
 
   it('warns loudly with AUTH_MODE=none, listens, and closes gracefully on SIGTERM', async () => {

@@ -125,6 +125,13 @@ describe('migrate command', () => {
   const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
   const run = (args: string[], env: Record<string, string>) =>
     promisify(execFile)(tsx, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const runFailing = (args: string[], env: Record<string, string>) =>
+    run(args, env).then(
+      () => {
+        throw new Error('expected migrate to fail');
+      },
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    );
 
   it('migrates and seeds the requested sizes, printing one JSON line', async () => {
     await db.sql`create database cli`;
@@ -133,6 +140,8 @@ describe('migrate command', () => {
       PGDATABASE: 'cli',
     });
     expect(JSON.parse(stdout)).toMatchObject({
+      ok: true,
+      command: 'migrate',
       migrated: [1],
       seed: { seeded: true, users: 5, transactions: 20 },
     });
@@ -146,13 +155,20 @@ describe('migrate command', () => {
     }
   });
 
-  it('exits 1 with one readable line for a bad argument', async () => {
-    const failure = await run(['--seed', '--users', 'many'], { ...db.pg.env }).catch(
-      (error: unknown) => error,
-    );
-    expect(failure).toMatchObject({
-      code: 1,
-      stderr: 'migrate: --users must be a whole number, got "many"\n',
+  it('exits 2 with one JSON line naming a bad argument, and never prints the database password', async () => {
+    const failure = await runFailing(['--seed', '--users', 'many'], { ...db.pg.env });
+    expect(failure).toMatchObject({ code: 2, stdout: '' });
+    expect(failure.stderr.split('\n')).toHaveLength(2);
+    expect(JSON.parse(failure.stderr)).toEqual({
+      command: 'migrate',
+      ok: false,
+      kind: 'config',
+      error: 'invalid configuration: --users must be a whole number, got "many"',
+      problems: ['--users must be a whole number, got "many"'],
     });
+    const refused = await runFailing([], { ...db.pg.env, PGUSER: 'nobody' });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ ok: false, command: 'migrate' });
+    expect(refused.stderr).not.toContain(db.pg.password);
   });
 });

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, libpqEnv, summarizeTables, type DatabaseTarget } from './database.js';
+import { libpqEnv } from '../../api/src/shared/libpq.js';
+import { connect, summarizeTables, type DatabaseTarget } from './database.js';
 import { encryptToFile, verifyManifest, type BackupManifest } from './envelope.js';
 import { waitForExit } from './process.js';
 

@@ -1,86 +1,39 @@
-// PostgreSQL access for the backup job: libpq settings, verify-full TLS, table checksums.
-import { readFileSync } from 'node:fs';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import postgres from 'postgres';
+// PostgreSQL access for the backup job: the shared libpq reader and TLS connector, and table checksums.
+import type postgres from 'postgres';
+import { readLibpqSettings, type PgConnectionSettings } from '../../api/src/shared/libpq.js';
+import { connectPostgres } from '../../api/src/shared/postgres.js';
+import { Settings, type Env } from '../../api/src/shared/settings.js';
 
 export type Sql = postgres.Sql;
 // A connection or an open transaction: both run the summary queries.
 export type Queryable = postgres.Sql | postgres.TransactionSql;
-export type Env = Record<string, string | undefined>;
+export type DatabaseTarget = PgConnectionSettings;
 
-export interface DatabaseTarget {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string | undefined;
-  sslmode: string;
-  sslRootCert: string | undefined;
+/**
+ * The libpq variables (PGPASSFILE included), stricter than the API: host, database and user must be
+ * named, and anything weaker than verify-full needs BACKUP_ALLOW_INSECURE_DB=true.
+ */
+export function readDatabaseTarget(settings: Settings): DatabaseTarget {
+  settings.required('PGHOST', 'the database server to back up');
+  settings.required('PGDATABASE', 'the database to back up');
+  settings.required('PGUSER', 'a role that may read every table');
+  const target = readLibpqSettings(settings);
+  if (target.sslmode !== 'verify-full' && settings.text('BACKUP_ALLOW_INSECURE_DB') !== 'true') {
+    settings.problem(`PGSSLMODE must be verify-full for backups (got ${target.sslmode})`);
+  }
+  return target;
 }
 
-/** Reads the libpq variables; refuses anything weaker than verify-full unless explicitly allowed. */
-export function databaseTarget(env: Env, database = env.PGDATABASE): DatabaseTarget {
-  const host = env.PGHOST;
-  if (!host) throw new Error('PGHOST is required');
-  if (!database) throw new Error('PGDATABASE is required');
-  const user = env.PGUSER;
-  if (!user) throw new Error('PGUSER is required');
-  const port = Number(env.PGPORT ?? '5432');
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`PGPORT is not a port: ${env.PGPORT}`);
-  const sslmode = env.PGSSLMODE ?? 'verify-full';
-  if (sslmode !== 'verify-full' && env.BACKUP_ALLOW_INSECURE_DB !== 'true') {
-    throw new Error(`PGSSLMODE must be verify-full for backups (got ${sslmode})`);
-  }
-  if (sslmode === 'verify-full' && !env.PGSSLROOTCERT) {
-    throw new Error('PGSSLROOTCERT is required with PGSSLMODE=verify-full');
-  }
-  return {
-    host,
-    port,
-    database,
-    user,
-    password: env.PGPASSWORD,
-    sslmode,
-    sslRootCert: env.PGSSLROOTCERT,
-  };
-}
-
-/** The same target as libpq variables, for pg_dump, pg_restore and psql. */
-export function libpqEnv(target: DatabaseTarget): Record<string, string> {
-  const env: Record<string, string> = {
-    PGHOST: target.host,
-    PGPORT: String(target.port),
-    PGDATABASE: target.database,
-    PGUSER: target.user,
-    PGSSLMODE: target.sslmode,
-  };
-  if (target.password !== undefined) env.PGPASSWORD = target.password;
-  if (target.sslRootCert) env.PGSSLROOTCERT = target.sslRootCert;
-  return env;
+/** The target alone from an environment; a ConfigError lists every problem. */
+export function databaseTarget(env: Env): DatabaseTarget {
+  const settings = new Settings(env);
+  return settings.done(readDatabaseTarget(settings));
 }
 
 export function connect(target: DatabaseTarget): Sql {
-  const ssl =
-    target.sslmode === 'verify-full'
-      ? {
-          ca: readFileSync(target.sslRootCert ?? ''),
-          rejectUnauthorized: true,
-          servername: serverName(target),
-          // verify-full: the certificate must name the host we dialled, IP or DNS.
-          checkServerIdentity: (_name: string, cert: PeerCertificate) =>
-            checkServerIdentity(target.host, cert),
-        }
-      : false;
-  return postgres({
-    host: target.host,
-    port: target.port,
-    database: target.database,
-    username: target.user,
-    password: target.password,
-    ssl,
+  return connectPostgres(target, {
+    applicationName: 'secure-workshop-backup',
     max: 1,
-    onnotice: () => undefined,
     // Row text feeds the checksum: pin every setting that changes how values print.
     connection: {
       TimeZone: 'UTC',
@@ -89,11 +42,6 @@ export function connect(target: DatabaseTarget): Sql {
       extra_float_digits: '3',
     },
   });
-}
-
-function serverName(target: DatabaseTarget): string | undefined {
-  // SNI must not carry an IP address; Node still checks IP SANs without it.
-  return /^[\d.]+$|:/.test(target.host) ? undefined : target.host;
 }
 
 export function assertIdentifier(name: string): string {

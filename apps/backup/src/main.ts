@@ -1,30 +1,19 @@
-// CLI: `backup` or `restore-check`; prints one JSON line and exits non-zero on any failure.
+// CLI: `backup` or `restore-check`; one JSON line, exit 0 / 1 / 2, no credential printed.
+import { runCli } from '../../api/src/shared/cli.js';
+import { ConfigError } from '../../api/src/shared/settings.js';
 import { runBackup } from './backup.js';
 import { loadConfig } from './config.js';
 import { restoreCheck } from './restore.js';
 
-async function main(command: string | undefined): Promise<boolean> {
-  const config = loadConfig(process.env);
-  if (command === 'backup') {
-    const result = await runBackup(config);
-    console.log(JSON.stringify({ ok: true, command, ...result }));
-    return true;
-  }
-  if (command === 'restore-check') {
-    const result = await restoreCheck({ ...config, directory: config.directory });
-    console.log(JSON.stringify({ command, ...result }));
-    return result.ok;
-  }
-  throw new Error(`usage: main.js backup|restore-check (got ${command ?? 'nothing'})`);
-}
+const command = process.argv[2];
 
-main(process.argv[2]).then(
-  (ok) => {
-    process.exitCode = ok ? 0 : 1;
-  },
-  (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    console.log(JSON.stringify({ ok: false, command: process.argv[2], error: message }));
-    process.exitCode = 1;
-  },
-);
+await runCli(command ?? 'backup', async (redactor) => {
+  if (command !== 'backup' && command !== 'restore-check') {
+    throw new ConfigError([`usage: main.js backup|restore-check (got ${command ?? 'nothing'})`]);
+  }
+  const config = loadConfig(process.env);
+  redactor.add(config.target.password);
+  redactor.add(config.key.toString('base64'));
+  if (command === 'backup') return { ok: true, ...(await runBackup(config)) };
+  return restoreCheck(config);
+});

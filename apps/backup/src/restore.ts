@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { libpqEnv } from '../../api/src/shared/libpq.js';
 import { binary, inventoryBackups } from './backup.js';
 import {
   assertIdentifier,
   connect,
-  libpqEnv,
   summarizeTables,
   type DatabaseTarget,
   type TableSummary,

@@ -283,17 +283,23 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
   it('refuses to connect without verify-full', () => {
     expect(() => databaseTarget({ ...server.env, PGSSLMODE: 'require' })).toThrow(/must be verify-full/);
     expect(() => databaseTarget({ ...server.env, PGSSLROOTCERT: undefined })).toThrow(
-      /PGSSLROOTCERT is required/,
+      /PGSSLMODE=verify-full needs PGSSLROOTCERT/,
     );
   });
 
-  it('runs as a CLI that prints one JSON line', async () => {
+  it('runs as a CLI with the password from PGPASSFILE: one JSON line, exit 0 / 1 / 2, no credential printed', async () => {
     const keyFile = join(directory, '..', `key-${process.pid}`);
+    const passFile = join(directory, '..', `pgpass-${process.pid}`);
     await writeFile(keyFile, key.toString('base64'), { mode: 0o600 });
+    // One line for the live database: the scratch database of the check is reached with the same role.
+    const escaped = server.password.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
+    await writeFile(passFile, `127.0.0.1:${server.port}:bank:${server.user}:${escaped}\n`, { mode: 0o600 });
     try {
+      const { PGPASSWORD: _fromEnv, ...withoutPassword } = server.env;
       const env = {
-        ...process.env,
-        ...server.env,
+        PATH: process.env.PATH ?? '',
+        ...withoutPassword,
+        PGPASSFILE: passFile,
         PGDATABASE: 'bank',
         BACKUP_DIR: directory,
         BACKUP_KEY_FILE: keyFile,
@@ -301,19 +307,40 @@ describe('encrypted backups against a real PostgreSQL over verify-full TLS', () 
         PG_BIN_DIR: binDir,
       };
       expect(loadConfig(env)).toMatchObject({ retention: 3, maxAgeSeconds: 26 * 3600 });
+      expect(loadConfig(env).target.password).toBe(server.password);
       expect(() => loadConfig({ ...env, BACKUP_MAX_AGE_HOURS: '0' })).toThrow(
-        /^BACKUP_MAX_AGE_HOURS must be/,
+        /BACKUP_MAX_AGE_HOURS=0 is not a whole number from 1 to 8784/,
       );
       const main = join(import.meta.dirname, '..', 'src', 'main.ts');
       const backup = await run('tsx', [main, 'backup'], { env });
       const line = JSON.parse(backup.stdout.trim()) as { ok: boolean; tables: { users: { rows: number } } };
-      expect(line.ok).toBe(true);
+      expect(line).toMatchObject({ ok: true, command: 'backup' });
       expect(line.tables.users.rows).toBe(USERS);
-      expect(backup.stdout).not.toContain(server.password);
       const check = await run('tsx', [main, 'restore-check'], { env });
       expect(JSON.parse(check.stdout.trim())).toMatchObject({ ok: true, command: 'restore-check' });
+      const misconfigured = await run('tsx', [main, 'backup'], {
+        env: { ...env, PGPASSWORD: server.password, BACKUP_RETENTION: 'many' },
+      }).then(
+        () => {
+          throw new Error('expected exit 2');
+        },
+        (error: unknown) => error as { code: number; stdout: string; stderr: string },
+      );
+      expect(misconfigured.code).toBe(2);
+      expect(misconfigured.stdout).toBe('');
+      expect(JSON.parse(misconfigured.stderr)).toMatchObject({
+        ok: false,
+        command: 'backup',
+        kind: 'config',
+        problems: ['BACKUP_RETENTION=many is not a whole number from 1 to 1000'],
+      });
+      for (const output of [backup.stdout, check.stdout, misconfigured.stderr]) {
+        expect(output).not.toContain(server.password);
+        expect(output).not.toContain(key.toString('base64'));
+      }
     } finally {
       await rm(keyFile, { force: true });
+      await rm(passFile, { force: true });
     }
   });
 });
