@@ -25,8 +25,14 @@ class Box extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
-    new random.RandomUuid(`${name}-uuid`, {}, { parent: this });
+    const password = new random.RandomPassword(
+      `${name}-password`,
+      { length: 40, special: false },
+      { parent: this },
+    );
+    // Computed from a secret output: secret too, as under the engine.
+    const derived = password.result.apply((result) => `${result.length} characters`);
+    new random.RandomUuid(`${name}-uuid`, { keepers: { derived } }, { parent: this });
     this.registerOutputs({});
   }
 }
@@ -54,6 +60,8 @@ describe('mocks', () => {
     expect(byName.get('box-cert')!.redactedInputs.privateKeyPem).toBe(SECRET_PLACEHOLDER);
     const password = byName.get('box-password')!.state.result as string;
     expect(password).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(byName.get('box-uuid')!.secretPaths).toEqual(['keepers.derived']);
+    expect(byName.get('box-uuid')!.inputs.keepers).toEqual({ derived: '40 characters' });
     expect(byName.get('box-uuid')!.state.result).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );

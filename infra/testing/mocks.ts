@@ -5,6 +5,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { type GeneratorState, isGeneratorType, keptGenerator } from './generator-state';
 import { providerMocks } from './provider-outputs';
 import { maskSecrets, plainValue } from './secret-values';
+
+const { specialSigKey, specialSecretSig } = pulumi.runtime;
 import { loadStackConfig, PROJECT_NAME, toRuntimeConfig } from './stack-config';
 
 export { findObject, kubernetesKind, kubernetesObjects, objectName } from './objects';
@@ -122,6 +124,20 @@ function applyGeneratorState(
   }
 }
 
+/**
+ * As the engine does: the outputs a resource's SDK declares secret (`additionalSecretOutputs`, e.g. a
+ * RandomPassword's `result`) reach the program as secrets, so whatever it computes from them (a
+ * config file, a checksum) is secret too and is masked by path wherever it lands.
+ */
+function markSecretOutputs(request: ResourceRequest, response: ResourceResponse): void {
+  const names = request.getAdditionalsecretoutputsList?.() ?? [];
+  const outputs = response.getObject?.()?.toJavaScript();
+  if (names.length === 0 || outputs === undefined || response.setObject === undefined) return;
+  for (const name of names)
+    if (name in outputs) outputs[name] = { [specialSigKey]: specialSecretSig, value: outputs[name] };
+  response.setObject(Struct.fromJavaScript(outputs));
+}
+
 function redact(
   type: string,
   inputs: Record<string, unknown>,
@@ -149,7 +165,10 @@ function recordRegistrations(
         if (!error && response) {
           const secretPaths: string[] = [];
           const inputs = plainProperties(request.getObject?.() ?? request.getProperties?.(), secretPaths);
-          if (method === 'registerResource') applyGeneratorState(request, response, inputs, kept, generated);
+          if (method === 'registerResource') {
+            applyGeneratorState(request, response, inputs, kept, generated);
+            markSecretOutputs(request, response);
+          }
           const recorded: RecordedResource = {
             type: request.getType(),
             name: request.getName(),
