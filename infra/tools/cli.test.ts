@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './cli';
 import { runCli } from './run-cli';
@@ -64,6 +67,23 @@ describe('bad input: one readable line on stderr and exit 2', () => {
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
+  });
+});
+
+describe('render --secrets reveal into a directory others can read', () => {
+  it('refuses in one line, exit 2, before writing anything', async () => {
+    const open = mkdtempSync(path.join(tmpdir(), 'open-'));
+    chmodSync(open, 0o755);
+    try {
+      const run = await runCli(['render', 'start', '--out', open, '--secrets', 'reveal']);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe(
+        `error: --secrets reveal writes into a private directory: ${open} is open to other users (chmod 700 it or name a new one)\n`,
+      );
+      expect(readdirSync(open)).toEqual([]);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { checkStack, formatCheck, loadPolicyRunner } from './check';
 import { diffStacks, formatDiff } from './diff';
 import { drawArchitecture } from './draw';
 import { isBadInput, UsageError } from './model';
-import { type SecretsMode, writeRender } from './render';
+import { privateDirectory, type SecretsMode, writeRender } from './render';
 import { readStateFile, writeStateFile } from './state-file';
 import { synthesize, type SynthOptions } from './synth';
 
@@ -109,8 +109,11 @@ const COMMANDS: Record<string, Command> = {
         ...(stateFile === undefined ? {} : { stateFile }),
       };
       const earlier = stateFile === undefined ? {} : readStateFile(stateFile);
+      const out = flags.get('out');
+      // Refused before the synthesis, not after: a directory others can read gets no secrets.
+      if (secrets === 'reveal' && out !== undefined) privateDirectory(out);
       const result = await synthesize(synthOptions);
-      const dir = flags.get('out') ?? path.join(REPO_ROOT, 'out', result.stack);
+      const dir = out ?? path.join(REPO_ROOT, 'out', result.stack);
       const files = writeRender(result, dir, { secrets });
       if (stateFile !== undefined) writeStateFile(stateFile, earlier, result.generators);
       console.log(

@@ -146,7 +146,7 @@ export function renderFiles(result: SynthResult, options: RenderOptions = {}): M
 }
 
 /** A directory only its owner can enter: created 0700, or an existing one nobody else can read. */
-function privateDirectory(dir: string): void {
+export function privateDirectory(dir: string): void {
   if (existsSync(dir)) {
     if ((statSync(dir).mode & 0o077) !== 0)
       throw new UsageError(
