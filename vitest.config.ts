@@ -7,6 +7,7 @@ export default defineConfig({
       'infra/**/*.test.ts',
       'policy/**/*.test.ts',
       'test-support/**/*.test.ts',
+      'tools/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,

@@ -111,17 +111,18 @@ build_controller_gen() {
 timed "building controller-gen $CONTROLLER_TOOLS_VERSION" build_controller_gen
 
 # kwok's default stages, as kwokctl assembles them: nodes become Ready and keep a lease, pods become
-# Running/Ready, Job pods complete, deleted pods go away.
-write_kwok_stages() {
+# Running/Ready, Job pods complete, deleted pods go away. Its ClusterRole comes along.
+write_kwok_config() {
   local dir stage
   dir=$(cd "$here" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  cp "$dir/kustomize/rbac/role.yaml" "$tmp/kwok-clusterrole.yaml"
   for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
     pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
     printf -- '---\n'
     cat "$dir/kustomize/stage/$stage.yaml"
   done >"$tmp/kwok-stages.yaml"
 }
-write_kwok_stages
+write_kwok_config
 
 # One scratch module per CRD source, so each API package is type-checked against the dependency
 # versions its own release asks for; nothing here is compiled.
