@@ -2,12 +2,30 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Sql } from '../db/client.js';
+import type { ResourceRepository } from '../repositories/rows.js';
 import { TransactionsRepository } from '../repositories/transactions.js';
 import { UsersRepository } from '../repositories/users.js';
+import type {
+  Transaction,
+  TransactionCreate,
+  TransactionField,
+  TransactionUpdate,
+} from '../schemas/transactions.js';
+import type { User, UserCreate, UserField, UserUpdate } from '../schemas/users.js';
 
+export type UserRepository = ResourceRepository<UserField, User, UserCreate, UserUpdate>;
+export type TransactionRepository = ResourceRepository<
+  TransactionField,
+  Transaction,
+  TransactionCreate,
+  TransactionUpdate,
+  { userId?: number | undefined }
+>;
+
+/** The domain's stores as the routes see them: interfaces, so tests can hand in fakes. */
 export interface Repositories {
-  users: UsersRepository;
-  transactions: TransactionsRepository;
+  users: UserRepository;
+  transactions: TransactionRepository;
   /** True when PostgreSQL answers a trivial query within the deadline. */
   databaseReady(timeoutMs?: number): Promise<boolean>;
 }

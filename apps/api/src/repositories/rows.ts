@@ -61,6 +61,16 @@ export interface PageRequest<F extends string> {
   fields: readonly F[];
 }
 
+/** What a resource's routes need from its store; the PostgreSQL repositories and test fakes both fit. */
+export interface ResourceRepository<F extends string, Item, Create, Update, Filter extends object = object> {
+  list(request: PageRequest<F> & Filter): Promise<Page<Item>>;
+  get(id: number, fields: readonly F[]): Promise<Item | undefined>;
+  create(input: Create): Promise<Item>;
+  update(id: number, input: Update): Promise<Item | undefined>;
+  /** False when there was nothing to remove; a record others refer to raises a foreign-key error (409). */
+  remove(id: number): Promise<boolean>;
+}
+
 /** Rows were fetched with limit + 1: the extra row only says that a next page exists. */
 export function toPage<T extends { id: number }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);

@@ -137,15 +137,19 @@ export default async function oauthRoutes(
       throttle.recordSuccess(client.clientId);
       const isForm =
         request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
-      const body = request.body as { grant_type?: unknown; scope?: string } | undefined;
-      const invalid = new OAuthError(
-        'invalid_request',
-        'send grant_type (and optionally scope) as a form post',
-      );
-      if (!isForm || typeof body?.grant_type !== 'string' || body.grant_type === '') {
-        return fail(request, reply, invalid, client.clientId);
+      // attachValidation: the body arrives even when the schema refused it, so it is narrowed here.
+      const body: unknown = request.body;
+      const form = typeof body === 'object' && body !== null ? body : {};
+      const grantType = 'grant_type' in form ? form.grant_type : undefined;
+      const requestedScope = 'scope' in form && typeof form.scope === 'string' ? form.scope : undefined;
+      if (!isForm || typeof grantType !== 'string' || grantType === '') {
+        const error = new OAuthError(
+          'invalid_request',
+          'send grant_type (and optionally scope) as a form post',
+        );
+        return fail(request, reply, error, client.clientId);
       }
-      if (body.grant_type !== 'client_credentials') {
+      if (grantType !== 'client_credentials') {
         const error = new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
         return fail(request, reply, error, client.clientId);
       }
@@ -159,7 +163,7 @@ export default async function oauthRoutes(
       }
       let scopes;
       try {
-        scopes = grantScopes(client, body.scope);
+        scopes = grantScopes(client, requestedScope);
       } catch (error) {
         if (error instanceof OAuthError) return fail(request, reply, error, client.clientId);
         throw error;

@@ -1,56 +1,38 @@
-// The five routes of a resource (list, get, create, update, delete) with scopes, audit lines and JSON errors.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// The five routes of a resource (list, get, create, update, delete): scopes, audit lines and JSON errors.
+// Each resource registers them with its own schemas, so the TypeBox type provider types every request.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditRequest, type AuditAction } from '../audit.js';
 import { errorBody } from '../plugins/errors.js';
-import type { Page, PageRequest } from '../repositories/rows.js';
-import {
-  IdParams,
-  FieldsQuery,
-  PageQueryProperties,
-  errorResponses,
-  selectFields,
-} from '../schemas/common.js';
-import type { Scope } from '../scopes.js';
 import { SECURITY_SCHEME } from '../plugins/openapi.js';
+import type { ResourceRepository } from '../repositories/rows.js';
+import { DEFAULT_LIMIT, FieldsQuery, IdParams, errorResponses, selectFields } from '../schemas/common.js';
+import type { Scope } from '../scopes.js';
 
-export interface ResourceRepository<F extends string, Item, Write> {
-  list(request: PageRequest<F> & Record<string, unknown>): Promise<Page<Item>>;
-  get(id: number, fields: readonly F[]): Promise<Item | undefined>;
-  create(input: Write): Promise<Item>;
-  update(id: number, input: Write): Promise<Item | undefined>;
-  remove(id: number): Promise<boolean>;
-}
-
-export interface ResourceSpec<F extends string, Item, Write, Create, Update> {
+export interface ResourceOptions<
+  F extends string,
+  Item extends { id: number },
+  Create,
+  Update,
+  Filter extends object,
+> {
   /** Collection path, e.g. /users. */
   path: string;
   noun: string;
   fields: readonly F[];
   scopes: { read: Scope; modify: Scope };
-  schemas: { item: TSchema; list: TSchema; create: TSchema; update: TSchema };
-  /** Extra list filters: schema properties and how they become repository arguments. */
-  listFilters?: {
-    properties: Record<string, TSchema>;
-    toRequest(query: Record<string, unknown>): Record<string, unknown>;
-  };
-  repository: ResourceRepository<F, Item, Write>;
-  /** Turns a validated body into a repository write, or a sentence saying what is wrong. */
-  toWrite(body: Create | Update): Write | string;
+  schemas: { item: TSchema; list: TSchema };
+  repository: ResourceRepository<F, Item, Create, Update, Filter>;
 }
 
-interface ListQuery {
-  limit: number;
+/** A list request's query as validated: the page, the fields, and any filter the resource adds. */
+export interface ListQuery {
+  limit?: number;
   after?: number;
   fields?: string;
-  [filter: string]: unknown;
 }
 
-function badRequest(reply: FastifyReply, message: string): FastifyReply {
-  return reply.code(400).send(errorBody(400, message));
-}
-
-function nextLink(path: string, query: ListQuery, after: number): string {
+function nextLink(path: string, query: object, after: number): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && key !== 'after') params.set(key, String(value));
@@ -60,15 +42,20 @@ function nextLink(path: string, query: ListQuery, after: number): string {
   return `<${path}?${params.toString()}>; rel="next"`;
 }
 
-export function registerResource<F extends string, Item, Write, Create, Update>(
-  fastify: FastifyInstance,
-  spec: ResourceSpec<F, Item, Write, Create, Update>,
-): void {
-  const { path, noun, scopes, schemas, repository } = spec;
+/** Route options (scope, OpenAPI text, schemas) and handlers of one resource's five routes. */
+export function resourceRoutes<
+  F extends string,
+  Item extends { id: number },
+  Create,
+  Update,
+  Filter extends object,
+>(options: ResourceOptions<F, Item, Create, Update, Filter>) {
+  const { path, noun, fields, scopes, schemas, repository } = options;
   const tags = [`${noun}s`];
-  const readSecurity = [{ [SECURITY_SCHEME]: [scopes.read] }];
-  const modifySecurity = [{ [SECURITY_SCHEME]: [scopes.modify] }];
-  const itemPath = `${path}/:id`;
+  const read = { config: { scope: scopes.read }, security: [{ [SECURITY_SCHEME]: [scopes.read] }] };
+  const modify = { config: { scope: scopes.modify }, security: [{ [SECURITY_SCHEME]: [scopes.modify] }] };
+  const notFound = (reply: FastifyReply, id: number) =>
+    reply.code(404).send(errorBody(404, `${noun} ${id} not found`));
 
   const audited = async <T>(
     request: FastifyRequest,
@@ -78,12 +65,11 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
   ): Promise<T | undefined> => {
     try {
       const result = await work();
-      const outcome = result === undefined ? AUDIT_OUTCOMES.failure : AUDIT_OUTCOMES.success;
       const createdId = (result as { id?: unknown } | undefined)?.id;
       auditRequest(request, {
         action,
         target: typeof createdId === 'number' ? `${noun}:${createdId}` : target,
-        outcome,
+        outcome: result === undefined ? AUDIT_OUTCOMES.failure : AUDIT_OUTCOMES.success,
         ...(result === undefined ? { reason: 'not found' } : {}),
       });
       return result;
@@ -94,126 +80,104 @@ export function registerResource<F extends string, Item, Write, Create, Update>(
     }
   };
 
-  fastify.get(
-    path,
-    {
-      config: { scope: scopes.read },
+  return {
+    listOptions: <Q extends TSchema>(querystring: Q) => ({
+      config: read.config,
       schema: {
         tags,
         summary: `List ${noun}s by id, one page at a time (next page in the Link header)`,
-        security: readSecurity,
-        querystring: Type.Object(
-          { ...PageQueryProperties(spec.fields), ...(spec.listFilters?.properties ?? {}) },
-          { additionalProperties: false },
-        ),
+        security: read.security,
+        querystring,
         response: { 200: schemas.list, ...errorResponses },
       },
-    },
-    async (request, reply) => {
-      const query = request.query as ListQuery;
-      const selected = selectFields(query.fields, spec.fields);
-      if ('error' in selected) return badRequest(reply, selected.error);
+    }),
+    async list(reply: FastifyReply, query: ListQuery, filter: Filter): Promise<Item[] | FastifyReply> {
+      const selected = selectFields(query.fields, fields);
+      if ('error' in selected) return reply.code(400).send(errorBody(400, selected.error));
       const page = await repository.list({
-        limit: query.limit,
+        limit: query.limit ?? DEFAULT_LIMIT,
         after: query.after ?? 0,
         fields: selected.fields,
-        ...(spec.listFilters?.toRequest(query) ?? {}),
+        ...filter,
       });
       if (page.nextAfter !== undefined) reply.header('link', nextLink(path, query, page.nextAfter));
       return page.items;
     },
-  );
 
-  fastify.get(
-    itemPath,
-    {
-      config: { scope: scopes.read },
+    getOptions: () => ({
+      config: read.config,
       schema: {
         tags,
         summary: `Get one ${noun}`,
-        security: readSecurity,
+        security: read.security,
         params: IdParams,
-        querystring: FieldsQuery(spec.fields),
+        querystring: FieldsQuery(fields),
         response: { 200: schemas.item, ...errorResponses },
       },
+    }),
+    async get(reply: FastifyReply, id: number, requested: string | undefined): Promise<Item | FastifyReply> {
+      const selected = selectFields(requested, fields);
+      if ('error' in selected) return reply.code(400).send(errorBody(400, selected.error));
+      return (await repository.get(id, selected.fields)) ?? notFound(reply, id);
     },
-    async (request, reply) => {
-      const { id } = request.params as IdParams;
-      const selected = selectFields((request.query as FieldsQuery).fields, spec.fields);
-      if ('error' in selected) return badRequest(reply, selected.error);
-      const item = await repository.get(id, selected.fields);
-      if (item === undefined) return reply.code(404).send(errorBody(404, `${noun} ${id} not found`));
-      return item;
-    },
-  );
 
-  fastify.post(
-    path,
-    {
-      config: { scope: scopes.modify },
+    createOptions: <B extends TSchema>(body: B) => ({
+      config: modify.config,
       schema: {
         tags,
         summary: `Create a ${noun} (unknown fields, including id, are refused with 400)`,
-        security: modifySecurity,
-        body: schemas.create,
+        security: modify.security,
+        body,
         response: { 201: schemas.item, ...errorResponses },
       },
-    },
-    async (request, reply) => {
-      const write = spec.toWrite(request.body as Create);
-      if (typeof write === 'string') return badRequest(reply, write);
+    }),
+    async create(request: FastifyRequest, reply: FastifyReply, input: Create): Promise<FastifyReply> {
       const created = await audited(request, AUDIT_ACTIONS.create, `${noun}:new`, () =>
-        repository.create(write),
+        repository.create(input),
       );
-      const id = (created as { id?: number } | undefined)?.id;
-      return reply.code(201).header('location', `${path}/${id}`).send(created);
+      return reply.code(201).header('location', `${path}/${created?.id}`).send(created);
     },
-  );
 
-  fastify.put(
-    itemPath,
-    {
-      config: { scope: scopes.modify },
+    updateOptions: <B extends TSchema>(body: B) => ({
+      config: modify.config,
       schema: {
         tags,
         summary: `Change some fields of a ${noun}`,
-        security: modifySecurity,
+        security: modify.security,
         params: IdParams,
-        body: schemas.update,
+        body,
         response: { 200: schemas.item, ...errorResponses },
       },
-    },
-    async (request, reply) => {
-      const { id } = request.params as IdParams;
-      const write = spec.toWrite(request.body as Update);
-      if (typeof write === 'string') return badRequest(reply, write);
+    }),
+    async update(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      id: number,
+      input: Update,
+    ): Promise<Item | FastifyReply> {
       const updated = await audited(request, AUDIT_ACTIONS.update, `${noun}:${id}`, () =>
-        repository.update(id, write),
+        repository.update(id, input),
       );
-      if (updated === undefined) return reply.code(404).send(errorBody(404, `${noun} ${id} not found`));
-      return updated;
+      return updated ?? notFound(reply, id);
     },
-  );
 
-  fastify.delete(
-    itemPath,
-    {
-      config: { scope: scopes.modify },
+    removeOptions: () => ({
+      config: modify.config,
       schema: {
         tags,
         summary: `Delete a ${noun} (409 while other records refer to it)`,
-        security: modifySecurity,
+        security: modify.security,
         params: IdParams,
         response: { 204: Type.Null(), ...errorResponses },
       },
-    },
-    async (request, reply) => {
-      const { id } = request.params as IdParams;
+    }),
+    /** Sends its answer itself (the 204 schema admits no body to return). */
+    async remove(request: FastifyRequest, reply: FastifyReply, id: number): Promise<void> {
       const removed = await audited(request, AUDIT_ACTIONS.delete, `${noun}:${id}`, async () =>
         (await repository.remove(id)) ? true : undefined,
       );
-      if (removed === undefined) return reply.code(404).send(errorBody(404, `${noun} ${id} not found`));
-      return reply.code(204).send();
+      if (removed === undefined) notFound(reply, id);
+      else reply.code(204).send();
     },
-  );
+  };
 }

@@ -1,48 +1,39 @@
-// /transactions: the workshop's transaction resource; money is normalised to a 2-decimal string.
+// /transactions: the workshop's transaction resource; money travels as a 2-decimal string.
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { MAX_INT } from '../schemas/common.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   TRANSACTION_FIELDS,
   Transaction,
   TransactionCreate,
   TransactionList,
+  TransactionListQuery,
   TransactionUpdate,
-  normalizeAmount,
 } from '../schemas/transactions.js';
-import type { TransactionWrite } from '../repositories/transactions.js';
-import { registerResource } from './resource.js';
-
-function toWrite(body: TransactionCreate | TransactionUpdate): TransactionWrite | string {
-  if (body.amount === undefined) return { ...body, amount: undefined };
-  const amount = normalizeAmount(body.amount);
-  if (amount === undefined) return 'amount must have at most 12 digits before and 2 after the decimal point';
-  return { ...body, amount };
-}
+import { resourceRoutes } from './resource.js';
 
 export default async function transactionsRoutes(fastify: FastifyInstance): Promise<void> {
-  registerResource<
-    (typeof TRANSACTION_FIELDS)[number],
-    Transaction,
-    TransactionWrite,
-    TransactionCreate,
-    TransactionUpdate
-  >(fastify, {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const transactions = resourceRoutes({
     path: '/transactions',
     noun: 'transaction',
     fields: TRANSACTION_FIELDS,
     scopes: { read: 'read:transaction', modify: 'modify:transaction' },
-    schemas: {
-      item: Transaction,
-      list: TransactionList,
-      create: TransactionCreate,
-      update: TransactionUpdate,
-    },
-    listFilters: {
-      properties: { user_id: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT })) },
-      toRequest: (query) => (query.user_id === undefined ? {} : { userId: query.user_id }),
-    },
+    schemas: { item: Transaction, list: TransactionList },
     repository: fastify.repositories.transactions,
-    toWrite,
   });
+  app.get('/transactions', transactions.listOptions(TransactionListQuery), (request, reply) =>
+    transactions.list(reply, request.query, { userId: request.query.user_id }),
+  );
+  app.get('/transactions/:id', transactions.getOptions(), (request, reply) =>
+    transactions.get(reply, request.params.id, request.query.fields),
+  );
+  app.post('/transactions', transactions.createOptions(TransactionCreate), (request, reply) =>
+    transactions.create(request, reply, request.body),
+  );
+  app.put('/transactions/:id', transactions.updateOptions(TransactionUpdate), (request, reply) =>
+    transactions.update(request, reply, request.params.id, request.body),
+  );
+  app.delete('/transactions/:id', transactions.removeOptions(), (request, reply) =>
+    transactions.remove(request, reply, request.params.id),
+  );
 }

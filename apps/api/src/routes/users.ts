@@ -1,25 +1,32 @@
 // /users: the workshop's user resource.
 import type { FastifyInstance } from 'fastify';
-import { USER_FIELDS, User, UserCreate, UserList, UserUpdate } from '../schemas/users.js';
-import { registerResource } from './resource.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { USER_FIELDS, User, UserCreate, UserList, UserListQuery, UserUpdate } from '../schemas/users.js';
+import { resourceRoutes } from './resource.js';
 
 export default async function usersRoutes(fastify: FastifyInstance): Promise<void> {
-  registerResource<(typeof USER_FIELDS)[number], User, UserCreate | UserUpdate, UserCreate, UserUpdate>(
-    fastify,
-    {
-      path: '/users',
-      noun: 'user',
-      fields: USER_FIELDS,
-      scopes: { read: 'read:user', modify: 'modify:user' },
-      schemas: { item: User, list: UserList, create: UserCreate, update: UserUpdate },
-      repository: {
-        list: (request) => fastify.repositories.users.list(request),
-        get: (id, fields) => fastify.repositories.users.get(id, fields),
-        create: (input) => fastify.repositories.users.create(input as UserCreate),
-        update: (id, input) => fastify.repositories.users.update(id, input),
-        remove: (id) => fastify.repositories.users.remove(id),
-      },
-      toWrite: (body) => body,
-    },
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const users = resourceRoutes({
+    path: '/users',
+    noun: 'user',
+    fields: USER_FIELDS,
+    scopes: { read: 'read:user', modify: 'modify:user' },
+    schemas: { item: User, list: UserList },
+    repository: fastify.repositories.users,
+  });
+  app.get('/users', users.listOptions(UserListQuery), (request, reply) =>
+    users.list(reply, request.query, {}),
+  );
+  app.get('/users/:id', users.getOptions(), (request, reply) =>
+    users.get(reply, request.params.id, request.query.fields),
+  );
+  app.post('/users', users.createOptions(UserCreate), (request, reply) =>
+    users.create(request, reply, request.body),
+  );
+  app.put('/users/:id', users.updateOptions(UserUpdate), (request, reply) =>
+    users.update(request, reply, request.params.id, request.body),
+  );
+  app.delete('/users/:id', users.removeOptions(), (request, reply) =>
+    users.remove(request, reply, request.params.id),
   );
 }

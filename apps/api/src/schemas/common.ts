@@ -1,5 +1,5 @@
 // Schemas shared by every route: errors, ids, pagination.
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TProperties } from 'typebox';
 
 export const MAX_INT = 2_147_483_647;
 
@@ -42,21 +42,26 @@ export function FieldsParameter(allowed: readonly string[]) {
 export function FieldsQuery(allowed: readonly string[]) {
   return Type.Object({ fields: Type.Optional(FieldsParameter(allowed)) }, { additionalProperties: false });
 }
-export interface FieldsQuery {
-  fields?: string;
-}
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-export function PageQueryProperties(allowed: readonly string[]) {
-  return {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
-    after: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Last id of the previous page' }),
-    ),
-    fields: Type.Optional(FieldsParameter(allowed)),
-  };
+/** A list's query: page size, where to continue, which fields, and the resource's own filters. */
+export function PageQuery<P extends TProperties>(allowed: readonly string[], filters: P) {
+  return Type.Object(
+    {
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
+      after: Type.Optional(
+        Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Last id of the previous page' }),
+      ),
+      fields: Type.Optional(FieldsParameter(allowed)),
+      ...filters,
+    },
+    {
+      additionalProperties: false,
+      description: 'Unknown query parameters are refused with 400',
+    },
+  );
 }
 
 // Free text must not carry NUL: PostgreSQL text cannot store it.

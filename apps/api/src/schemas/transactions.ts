@@ -1,6 +1,6 @@
 // Transaction resource schemas; money travels as a decimal string.
 import { Type, type Static } from 'typebox';
-import { Currency, Id, MAX_INT, WritableTimestamp, noNul } from './common.js';
+import { Currency, Id, MAX_INT, PageQuery, WritableTimestamp, noNul } from './common.js';
 
 export const TRANSACTION_FIELDS = [
   'id',
@@ -26,6 +26,10 @@ export const Transaction = Type.Object(
 export type Transaction = Static<typeof Transaction>;
 
 export const TransactionList = Type.Array(Transaction);
+
+export const TransactionListQuery = PageQuery(TRANSACTION_FIELDS, {
+  user_id: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT, description: "Only this user's" })),
+});
 
 export const AMOUNT_PATTERN = '^-?[0-9]{1,12}(\\.[0-9]{1,2})?$';
 
@@ -58,8 +62,3 @@ export const TransactionUpdate = Type.Partial(Type.Object(writable), {
   minProperties: 1,
 });
 export type TransactionUpdate = Static<typeof TransactionUpdate>;
-
-/** The amount as numeric(14,2) text, or undefined when it has more than 2 decimals or 12 digits. */
-export function normalizeAmount(amount: string): string | undefined {
-  return new RegExp(AMOUNT_PATTERN).test(amount) ? amount : undefined;
-}

@@ -1,6 +1,6 @@
 // User resource schemas: what may be written (allow-list) and what may be read (firewall shapes included).
 import { Type, type Static } from 'typebox';
-import { Currency, Id, MAX_INT, noNul } from './common.js';
+import { Currency, Id, MAX_INT, PageQuery, noNul } from './common.js';
 
 /** The users table's columns, in table order (the seed fills every one). */
 export const USER_COLUMNS = [
@@ -51,6 +51,8 @@ export const User = Type.Object(
 export type User = Static<typeof User>;
 
 export const UserList = Type.Array(User);
+
+export const UserListQuery = PageQuery(USER_FIELDS, {});
 
 const writable = {
   credit_card: Type.String({ pattern: '^[0-9]{12,19}$', description: '12-19 digits' }),
