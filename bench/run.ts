@@ -335,7 +335,8 @@ async function benchmarkApis(fixture: Fixture, profile: Profile, results: BenchR
   }
 }
 
-const RECONCILER_ENTRY = 'apps/reconciler/dist/main.js';
+// tsc keeps apps/ under dist/: the reconciler imports the settings reader and CLI wrapper from apps/api.
+const RECONCILER_ENTRY = 'apps/reconciler/dist/reconciler/src/main.js';
 
 /** The image's NODE_OPTIONS (apps/reconciler/Dockerfile `ENV NODE_OPTIONS=...`), or none. */
 async function shippedNodeOptions(): Promise<string | undefined> {
@@ -344,7 +345,7 @@ async function shippedNodeOptions(): Promise<string | undefined> {
 }
 
 async function benchmarkReconciler(fixture: Fixture, profile: Profile, results: BenchResults): Promise<void> {
-  // What ships: the image runs the tsc output (`node dist/main.js`), not tsx, with its NODE_OPTIONS.
+  // What ships: the image runs the tsc output (`node dist/reconciler/src/main.js`), not tsx, with its NODE_OPTIONS.
   log('building apps/reconciler (npm run build -w apps/reconciler)');
   await run('npm', ['run', 'build', '-w', 'apps/reconciler'], { cwd: REPO_ROOT });
   const nodeOptions = await shippedNodeOptions();

@@ -1,9 +1,12 @@
+// Configuration from the environment through the shared settings reader: every problem at once.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReconcilerError } from './errors.js';
+import { ConfigError, Settings, type Env } from '../../api/src/shared/settings.js';
 import type { RetryPolicy } from './retry.js';
 import { Secret } from './secret.js';
+
+export { ConfigError, type Env };
 
 export const DEFAULT_SCOPE = 'read:user read:transaction';
 
@@ -49,16 +52,7 @@ export interface ReconcilerConfig {
   limits: RunLimits;
 }
 
-export type Env = Record<string, string | undefined>;
 export type ReadText = (path: string) => string;
-
-/** Every bad setting at once, each as one readable sentence naming the variable. */
-export class ConfigError extends ReconcilerError {
-  constructor(public readonly problems: string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`, 'config');
-    this.name = 'ConfigError';
-  }
-}
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
@@ -67,43 +61,31 @@ export function loadConfig(
   env: Env,
   readText: ReadText = (path) => readFileSync(path, 'utf8'),
 ): ReconcilerConfig {
-  const problems: string[] = [];
-  const value = (name: string): string | undefined => {
-    const raw = env[name];
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-  };
-  const read = (name: string, path: string, what: string): string | undefined => {
-    try {
-      return readText(path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      problems.push(`${name}: cannot read ${what} ${path} (${code})`);
-      return undefined;
-    }
-  };
-
-  const apiUrl = parseHttpUrl('API_URL', value('API_URL'), problems, true);
+  const settings = new Settings(env, readText);
+  const apiUrl = parseHttpUrl(settings, 'API_URL', settings.text('API_URL'), true);
   const apiIsHttps = apiUrl?.protocol === 'https:';
 
   const tls: TlsSettings = {};
-  const caFile = value('TLS_CA_FILE');
+  const caFile = settings.text('TLS_CA_FILE');
   if (caFile !== undefined) {
-    if (apiUrl && !apiIsHttps) problems.push(`TLS_CA_FILE is set but API_URL ${apiUrl.origin} is not https`);
-    const pem = read('TLS_CA_FILE', caFile, 'CA file');
+    if (apiUrl && !apiIsHttps)
+      settings.problem(`TLS_CA_FILE is set but API_URL ${apiUrl.origin} is not https`);
+    const pem = settings.file('TLS_CA_FILE', caFile, 'CA file');
     if (pem !== undefined) {
       if (isCertificate(pem)) tls.ca = pem;
-      else problems.push(`TLS_CA_FILE: ${caFile} does not contain a PEM certificate`);
+      else settings.problem(`TLS_CA_FILE: ${caFile} does not contain a PEM certificate`);
     }
   }
 
-  const certDir = value('TLS_CERT_DIR');
+  const certDir = settings.text('TLS_CERT_DIR');
   if (certDir !== undefined) {
-    if (apiUrl && !apiIsHttps) problems.push(`TLS_CERT_DIR is set but API_URL ${apiUrl.origin} is not https`);
-    const cert = read('TLS_CERT_DIR', join(certDir, 'tls.crt'), 'client certificate');
-    const key = read('TLS_CERT_DIR', join(certDir, 'tls.key'), 'client key');
+    if (apiUrl && !apiIsHttps)
+      settings.problem(`TLS_CERT_DIR is set but API_URL ${apiUrl.origin} is not https`);
+    const cert = settings.file('TLS_CERT_DIR', join(certDir, 'tls.crt'), 'client certificate');
+    const key = settings.file('TLS_CERT_DIR', join(certDir, 'tls.key'), 'client key');
     if (cert !== undefined && key !== undefined) {
       const mismatch = checkKeyPair(cert, key);
-      if (mismatch) problems.push(`TLS_CERT_DIR: ${mismatch} in ${certDir}`);
+      if (mismatch) settings.problem(`TLS_CERT_DIR: ${mismatch} in ${certDir}`);
       else {
         tls.cert = cert;
         tls.key = new Secret(key);
@@ -111,71 +93,21 @@ export function loadConfig(
     }
   }
 
-  const oauth = loadOAuth(env, value, read, apiUrl, problems);
-
-  const pageSize = integer(value('RECONCILER_PAGE_SIZE'), 'RECONCILER_PAGE_SIZE', 1000, 1, 1000, problems);
-  const topN = integer(value('RECONCILER_TOP_N'), 'RECONCILER_TOP_N', 10, 0, 1000, problems);
-  const sampleSize = integer(
-    value('RECONCILER_SAMPLE_SIZE'),
-    'RECONCILER_SAMPLE_SIZE',
-    10,
-    0,
-    1000,
-    problems,
-  );
-  const timeoutMs = integer(
-    value('RECONCILER_TIMEOUT_MS'),
-    'RECONCILER_TIMEOUT_MS',
-    30_000,
-    100,
-    600_000,
-    problems,
-  );
-  const maxAttempts = integer(
-    value('RECONCILER_MAX_ATTEMPTS'),
-    'RECONCILER_MAX_ATTEMPTS',
-    5,
-    1,
-    10,
-    problems,
-  );
-  const baseDelayMs = integer(
-    value('RECONCILER_RETRY_BASE_MS'),
-    'RECONCILER_RETRY_BASE_MS',
-    250,
-    1,
-    60_000,
-    problems,
-  );
-
+  const oauth = loadOAuth(settings, apiUrl);
+  const pageSize = settings.integer('RECONCILER_PAGE_SIZE', 1000, [1, 1000]);
+  const topN = settings.integer('RECONCILER_TOP_N', 10, [0, 1000]);
+  const sampleSize = settings.integer('RECONCILER_SAMPLE_SIZE', 10, [0, 1000]);
+  const timeoutMs = settings.integer('RECONCILER_TIMEOUT_MS', 30_000, [100, 600_000]);
+  const maxAttempts = settings.integer('RECONCILER_MAX_ATTEMPTS', 5, [1, 10]);
+  const baseDelayMs = settings.integer('RECONCILER_RETRY_BASE_MS', 250, [1, 60_000]);
   const limits: RunLimits = {
-    maxPages: integer(
-      value('RECONCILER_MAX_PAGES'),
-      'RECONCILER_MAX_PAGES',
-      DEFAULT_LIMITS.maxPages,
-      1,
-      10_000_000,
-      problems,
-    ),
-    maxUsers: integer(
-      value('RECONCILER_MAX_USERS'),
-      'RECONCILER_MAX_USERS',
-      DEFAULT_LIMITS.maxUsers,
-      1,
-      10_000_000,
-      problems,
-    ),
-    maxRunMs: integer(
-      value('RECONCILER_MAX_RUN_MS'),
-      'RECONCILER_MAX_RUN_MS',
-      DEFAULT_LIMITS.maxRunMs,
-      1000,
-      86_400_000,
-      problems,
-    ),
+    maxPages: settings.integer('RECONCILER_MAX_PAGES', DEFAULT_LIMITS.maxPages, [1, 10_000_000]),
+    maxUsers: settings.integer('RECONCILER_MAX_USERS', DEFAULT_LIMITS.maxUsers, [1, 10_000_000]),
+    maxRunMs: settings.integer('RECONCILER_MAX_RUN_MS', DEFAULT_LIMITS.maxRunMs, [1000, 86_400_000]),
   };
 
-  if (problems.length > 0 || apiUrl === undefined) throw new ConfigError(problems);
+  // A missing API_URL is always among the problems; the check also tells the compiler it is set.
+  if (settings.problems.length > 0 || apiUrl === undefined) throw new ConfigError(settings.problems);
   return {
     apiUrl: apiUrl.toString().replace(/\/+$/, ''),
     tls,
@@ -189,55 +121,50 @@ export function loadConfig(
   };
 }
 
-function loadOAuth(
-  env: Env,
-  value: (name: string) => string | undefined,
-  read: (name: string, path: string, what: string) => string | undefined,
-  apiUrl: URL | undefined,
-  problems: string[],
-): OAuthSettings | undefined {
-  const clientId = value('OAUTH_CLIENT_ID');
-  const secretFile = value('OAUTH_CLIENT_SECRET_FILE');
-  const tokenUrlText = value('OAUTH_TOKEN_URL');
-  const scope = value('OAUTH_SCOPE') ?? DEFAULT_SCOPE;
+function loadOAuth(settings: Settings, apiUrl: URL | undefined): OAuthSettings | undefined {
+  const clientId = settings.text('OAUTH_CLIENT_ID');
+  const secretFile = settings.text('OAUTH_CLIENT_SECRET_FILE');
+  const tokenUrlText = settings.text('OAUTH_TOKEN_URL');
+  const scope = settings.text('OAUTH_SCOPE') ?? DEFAULT_SCOPE;
 
   if (clientId === undefined && secretFile === undefined) {
-    if (tokenUrlText !== undefined) problems.push('OAUTH_TOKEN_URL is set but OAUTH_CLIENT_ID is not');
-    if (env.OAUTH_SCOPE !== undefined) problems.push('OAUTH_SCOPE is set but OAUTH_CLIENT_ID is not');
+    if (tokenUrlText !== undefined) settings.problem('OAUTH_TOKEN_URL is set but OAUTH_CLIENT_ID is not');
+    if (settings.env.OAUTH_SCOPE !== undefined)
+      settings.problem('OAUTH_SCOPE is set but OAUTH_CLIENT_ID is not');
     return undefined;
   }
   if (clientId === undefined)
-    problems.push('OAUTH_CLIENT_ID is required when OAUTH_CLIENT_SECRET_FILE is set');
+    settings.problem('OAUTH_CLIENT_ID is required when OAUTH_CLIENT_SECRET_FILE is set');
   if (secretFile === undefined)
-    problems.push('OAUTH_CLIENT_SECRET_FILE is required when OAUTH_CLIENT_ID is set');
+    settings.problem('OAUTH_CLIENT_SECRET_FILE is required when OAUTH_CLIENT_ID is set');
   if (clientId !== undefined && /[^\x20-\x7e]/.test(clientId)) {
-    problems.push('OAUTH_CLIENT_ID must be printable ASCII (RFC 6749 VSCHAR)');
+    settings.problem('OAUTH_CLIENT_ID must be printable ASCII (RFC 6749 VSCHAR)');
   }
   if (!scope.split(' ').every((token) => SCOPE_TOKEN.test(token))) {
-    problems.push(`OAUTH_SCOPE must be space-separated scope tokens, got ${JSON.stringify(scope)}`);
+    settings.problem(`OAUTH_SCOPE must be space-separated scope tokens, got ${JSON.stringify(scope)}`);
   }
 
   let secret: string | undefined;
   if (secretFile !== undefined) {
-    const text = read('OAUTH_CLIENT_SECRET_FILE', secretFile, 'client secret file');
+    const text = settings.file('OAUTH_CLIENT_SECRET_FILE', secretFile, 'client secret file');
     if (text !== undefined) {
       secret = text.trim();
-      if (secret === '') problems.push(`OAUTH_CLIENT_SECRET_FILE: ${secretFile} is empty`);
+      if (secret === '') settings.problem(`OAUTH_CLIENT_SECRET_FILE: ${secretFile} is empty`);
     }
   }
 
   let tokenUrl: URL | undefined;
-  if (tokenUrlText !== undefined) tokenUrl = parseHttpUrl('OAUTH_TOKEN_URL', tokenUrlText, problems, true);
+  if (tokenUrlText !== undefined) tokenUrl = parseHttpUrl(settings, 'OAUTH_TOKEN_URL', tokenUrlText, true);
   else if (apiUrl) tokenUrl = new URL('oauth/token', apiUrl.toString().replace(/\/*$/, '/'));
 
   // Client secrets and bearer tokens never travel in plaintext: fail closed instead.
   if (apiUrl && apiUrl.protocol !== 'https:') {
-    problems.push(
+    settings.problem(
       `API_URL must be https when OAUTH_CLIENT_ID is set (a bearer token would travel in plaintext)`,
     );
   }
   if (tokenUrlText !== undefined && tokenUrl && tokenUrl.protocol !== 'https:') {
-    problems.push('OAUTH_TOKEN_URL must be https (the client secret would travel in plaintext)');
+    settings.problem('OAUTH_TOKEN_URL must be https (the client secret would travel in plaintext)');
   }
 
   if (clientId === undefined || secret === undefined || secret === '' || tokenUrl === undefined)
@@ -246,52 +173,30 @@ function loadOAuth(
 }
 
 function parseHttpUrl(
+  settings: Settings,
   name: string,
   text: string | undefined,
-  problems: string[],
   required: boolean,
 ): URL | undefined {
   if (text === undefined) {
-    if (required) problems.push(`${name} is required (e.g. https://api.workshop-end.svc:8443)`);
-    return undefined;
+    return required
+      ? settings.problem(`${name} is required (e.g. https://api.workshop-end.svc:8443)`)
+      : undefined;
   }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    problems.push(`${name} is not a URL: ${JSON.stringify(text)}`);
-    return undefined;
+    return settings.problem(`${name} is not a URL: ${JSON.stringify(text)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`${name} must be an http or https URL, got ${url.protocol}`);
-    return undefined;
+    return settings.problem(`${name} must be an http or https URL, got ${url.protocol}`);
   }
-  if (url.username !== '' || url.password !== '') {
-    problems.push(`${name} must not contain credentials`);
-    return undefined;
-  }
-  if (url.search !== '' || url.hash !== '') {
-    problems.push(`${name} must not contain a query or fragment`);
-    return undefined;
-  }
+  if (url.username !== '' || url.password !== '')
+    return settings.problem(`${name} must not contain credentials`);
+  if (url.search !== '' || url.hash !== '')
+    return settings.problem(`${name} must not contain a query or fragment`);
   return url;
-}
-
-function integer(
-  text: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  if (text === undefined) return fallback;
-  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
-    return fallback;
-  }
-  return parsed;
 }
 
 function isCertificate(pem: string): boolean {

@@ -81,11 +81,11 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       'API_URL must be an http or https URL, got ftp:',
       `TLS_CA_FILE: cannot read CA file ${join(dir, 'missing.crt')} (ENOENT)`,
-      'RECONCILER_PAGE_SIZE must be an integer from 1 to 1000, got "5000"',
-      'RECONCILER_MAX_ATTEMPTS must be an integer from 1 to 10, got "-1"',
-      'RECONCILER_MAX_PAGES must be an integer from 1 to 10000000, got "0"',
-      'RECONCILER_MAX_USERS must be an integer from 1 to 10000000, got "lots"',
-      'RECONCILER_MAX_RUN_MS must be an integer from 1000 to 86400000, got "10"',
+      'RECONCILER_PAGE_SIZE=5000 is not a whole number from 1 to 1000',
+      'RECONCILER_MAX_ATTEMPTS=-1 is not a whole number from 1 to 10',
+      'RECONCILER_MAX_PAGES=0 is not a whole number from 1 to 10000000',
+      'RECONCILER_MAX_USERS=lots is not a whole number from 1 to 10000000',
+      'RECONCILER_MAX_RUN_MS=10 is not a whole number from 1000 to 86400000',
     ]);
   });
 

@@ -167,7 +167,7 @@ describe('reconciler against a fake API over plain HTTP', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(failure?.problems).toEqual([
       'API_URL is not a URL: "nope"',
-      'RECONCILER_TOP_N must be an integer from 0 to 1000, got "-3"',
+      'RECONCILER_TOP_N=-3 is not a whole number from 0 to 1000',
     ]);
   });
 });
