@@ -1,16 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGES, parseSettings, SettingsError } from './settings';
 import { CONTROL_IDS } from './stacks/controls';
+import { controlsAtStep } from './stacks/steps';
 
 describe('parseSettings', () => {
-  it('defaults to no controls, pinned images, the stack namespace and cluster add-ons', () => {
+  it('defaults to no controls, pinned images, the stack namespace and using the cluster add-ons', () => {
     expect(parseSettings({}, 'start')).toEqual({
       stack: 'start',
       controls: [],
       images: DEFAULT_IMAGES,
       namespace: 'workshop-start',
-      installClusterAddons: true,
+      clusterAddons: 'use',
     });
+  });
+
+  it('takes the controls of a guide step (0 to 6), as a number or as the text the CLI stores', () => {
+    expect(parseSettings({ step: 3 }, 'dev')).toMatchObject({ step: 3, controls: controlsAtStep(3) });
+    expect(parseSettings({ step: '0' }, 'dev').controls).toEqual([]);
+    expect(parseSettings({ step: 6 }, 'dev').controls).toEqual([...CONTROL_IDS]);
+    expect(() => parseSettings({ step: 7 }, 'dev')).toThrow(/step must be a guide step from 0 to 6, got 7/);
+    expect(() => parseSettings({ step: 'two' }, 'dev')).toThrow(/step must be a guide step/);
+    expect(() => parseSettings({ step: 2, controls: ['authn-jwt'] }, 'dev')).toThrow(
+      /set either step or controls, not both/,
+    );
   });
 
   it('resolves controls into catalog order', () => {
@@ -50,19 +62,27 @@ describe('parseSettings', () => {
     );
   });
 
-  it('rejects bad namespaces, booleans and unknown keys', () => {
+  it('rejects bad namespaces, add-on roles and unknown keys (the old installClusterAddons too)', () => {
     expect(() => parseSettings({ namespace: 'Workshop_X' }, 'x')).toThrow(/not a valid Kubernetes namespace/);
-    expect(() => parseSettings({ installClusterAddons: 'yes' }, 'x')).toThrow(
-      /installClusterAddons must be true or false/,
+    expect(() => parseSettings({ clusterAddons: 'install' }, 'x')).toThrow(
+      /clusterAddons must be one of own, use, got "install"/,
     );
     expect(() => parseSettings({ controlz: [] } as never, 'x')).toThrow(/unknown setting controlz/);
+    expect(() => parseSettings({ installClusterAddons: true } as never, 'x')).toThrow(
+      /unknown setting installClusterAddons; known settings are: controls, step, images, namespace, clusterAddons/,
+    );
   });
 
-  it('renders YAML without Helm releases (they need a cluster)', () => {
-    const settings = parseSettings({ renderYamlToDirectory: 'out/engine' }, 'end');
-    expect(settings.installClusterAddons).toBe(false);
-    expect(() =>
-      parseSettings({ renderYamlToDirectory: 'out/x', installClusterAddons: true }, 'end'),
-    ).toThrow(/renderYamlToDirectory cannot install Helm charts; set installClusterAddons: false/);
+  it('an add-ons owner deploys nothing of the workshop, and cannot render to a directory', () => {
+    expect(parseSettings({ clusterAddons: 'own' }, 'addons').clusterAddons).toBe('own');
+    expect(() => parseSettings({ clusterAddons: 'own', controls: ['authn-jwt'] }, 'addons')).toThrow(
+      /installs the add-ons only; remove its controls or step/,
+    );
+    expect(() => parseSettings({ clusterAddons: 'own', renderYamlToDirectory: 'out/x' }, 'addons')).toThrow(
+      /renderYamlToDirectory cannot install Helm charts/,
+    );
+    expect(parseSettings({ renderYamlToDirectory: 'out/engine' }, 'end').renderYamlToDirectory).toBe(
+      'out/engine',
+    );
   });
 });

@@ -1,6 +1,8 @@
 // The only reader of pulumi.Config: stack settings, typed and validated with readable errors.
 import * as pulumi from '@pulumi/pulumi';
+import { appImage } from './lib/app-images';
 import { type ControlId, ControlsError, resolveControls } from './stacks/controls';
+import { LAST_STEP, StepError, controlsAtStep } from './stacks/steps';
 
 export const PROJECT = 'secure-workshop';
 
@@ -12,34 +14,44 @@ export interface ImageSettings {
   jumpwire: string;
 }
 
+/**
+ * Cluster-wide add-ons (cert-manager, the Traefik plugin configuration, the monitoring charts) have
+ * exactly one owner on a cluster: the stack with `own` installs them and deploys nothing else; every
+ * workshop stack `use`s them (reads them, never creates or deletes them), so workshop stacks can be
+ * created and destroyed in any order.
+ */
+export type ClusterAddons = 'own' | 'use';
+export const CLUSTER_ADDONS: readonly ClusterAddons[] = ['own', 'use'];
+
 export interface Settings {
   stack: string;
   controls: ControlId[];
+  /** The guide step the controls come from, when the stack names one instead of a list. */
+  step?: number;
   images: ImageSettings;
   namespace: string;
-  installClusterAddons: boolean;
+  clusterAddons: ClusterAddons;
   kubeContext?: string;
   renderYamlToDirectory?: string;
   storageClassName?: string;
 }
 
-/** Image tags `npm run images` builds; the infrastructure and the build script must agree. */
-export const APP_IMAGE_TAG = '0.1.0';
-
+/** The apps' tags follow their build inputs (infra/lib/app-images.ts), as `npm run images` builds them. */
 export const DEFAULT_IMAGES: ImageSettings = {
-  api: `secure-workshop/api:${APP_IMAGE_TAG}`,
-  reconciler: `secure-workshop/reconciler:${APP_IMAGE_TAG}`,
-  backup: `secure-workshop/backup:${APP_IMAGE_TAG}`,
-  postgres: 'postgres:17.6-alpine',
+  api: appImage('api'),
+  reconciler: appImage('reconciler'),
+  backup: appImage('backup'),
+  postgres: 'postgres:17.11-alpine',
   jumpwire: 'ghcr.io/extragoodlabs/jumpwire:4.0.0',
 };
 
 /** Raw values as they come from the stack file (every field optional, any type). */
 export interface RawSettings {
   controls?: unknown;
+  step?: unknown;
   images?: unknown;
   namespace?: unknown;
-  installClusterAddons?: unknown;
+  clusterAddons?: unknown;
   kubeContext?: unknown;
   renderYamlToDirectory?: unknown;
   storageClassName?: unknown;
@@ -51,9 +63,10 @@ export class SettingsError extends Error {
 
 const SETTING_KEYS = [
   'controls',
+  'step',
   'images',
   'namespace',
-  'installClusterAddons',
+  'clusterAddons',
   'kubeContext',
   'renderYamlToDirectory',
   'storageClassName',
@@ -114,11 +127,21 @@ function parseControls(value: unknown): ControlId[] {
   }
 }
 
-function parseBoolean(key: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  return fail(`${key} must be true or false`);
+function parseStep(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const step = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > LAST_STEP) {
+    fail(`step must be a guide step from 0 to ${LAST_STEP}, got ${JSON.stringify(value)}`);
+  }
+  return step;
+}
+
+function parseClusterAddons(value: unknown): ClusterAddons {
+  if (value === undefined || value === null) return 'use';
+  if (typeof value === 'string' && (CLUSTER_ADDONS as readonly string[]).includes(value)) {
+    return value as ClusterAddons;
+  }
+  return fail(`clusterAddons must be one of ${CLUSTER_ADDONS.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 /** Pure validation of the raw stack settings; `readSettings` feeds it from pulumi.Config. */
@@ -131,21 +154,31 @@ export function parseSettings(raw: RawSettings, stack: string): Settings {
   // Helm releases talk to the cluster, so rendering manifests means the add-ons are already there.
   const renderYamlToDirectory = optionalString('renderYamlToDirectory', raw.renderYamlToDirectory);
   if (!dnsLabel.test(namespace)) fail(`namespace "${namespace}" is not a valid Kubernetes namespace name`);
+  const step = parseStep(raw.step);
+  if (step !== undefined && raw.controls !== undefined && raw.controls !== null) {
+    fail('set either step or controls, not both (step picks the controls of that guide step)');
+  }
+  const clusterAddons = parseClusterAddons(raw.clusterAddons);
+  let controls: ControlId[];
+  try {
+    controls = step === undefined ? parseControls(raw.controls) : controlsAtStep(step);
+  } catch (error) {
+    if (error instanceof StepError) fail(error.message);
+    throw error;
+  }
+  if (clusterAddons === 'own' && (controls.length > 0 || step !== undefined)) {
+    fail('a stack with clusterAddons: own installs the add-ons only; remove its controls or step');
+  }
   const settings: Settings = {
     stack,
-    controls: parseControls(raw.controls),
+    controls,
+    ...(step === undefined ? {} : { step }),
     images: parseImages(raw.images),
     namespace,
-    installClusterAddons: parseBoolean(
-      'installClusterAddons',
-      raw.installClusterAddons,
-      renderYamlToDirectory === undefined,
-    ),
+    clusterAddons,
   };
   if (renderYamlToDirectory !== undefined) {
-    if (settings.installClusterAddons) {
-      fail('renderYamlToDirectory cannot install Helm charts; set installClusterAddons: false');
-    }
+    if (clusterAddons === 'own') fail('renderYamlToDirectory cannot install Helm charts (clusterAddons: own)');
     settings.renderYamlToDirectory = renderYamlToDirectory;
   }
   const kubeContext = optionalString('kubeContext', raw.kubeContext);

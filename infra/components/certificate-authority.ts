@@ -2,7 +2,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as tls from '@pulumi/tls';
-import { helmChart, type HelmChartArgs } from '../lib/helm';
+import type { HelmChartArgs } from '../lib/helm';
 import { CA_BUNDLE_CONFIGMAP, CA_BUNDLE_KEY, type StackContext, applied, objectMeta } from '../lib/workload';
 import type { ControlId } from '../stacks/controls';
 
@@ -10,7 +10,8 @@ export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 
 export const CERT_MANAGER_CHART: Omit<HelmChartArgs, 'values'> = {
   chart: 'cert-manager',
-  version: 'v1.19.1',
+  // 1.21 is the only supported line for Kubernetes 1.36 (cert-manager.io supported releases); 1.19 is EOL.
+  version: 'v1.21.2',
   repo: 'https://charts.jetstack.io',
   namespace: CERT_MANAGER_NAMESPACE,
   releaseName: 'cert-manager',
@@ -105,8 +106,8 @@ export function clusterIssuerName(stack: string): string {
 export interface CertificateAuthorityArgs {
   context: StackContext;
   provider: k8s.Provider;
-  /** Install cert-manager from its chart (false when the cluster already runs it). */
-  installCertManager: boolean;
+  /** cert-manager's CRDs as the add-ons stack installed them: the issuer and certificates wait for them. */
+  certManager?: pulumi.Resource;
   /** The controls that need the CA (annotated on its objects). */
   controls: ControlId[];
 }
@@ -115,9 +116,6 @@ export class CertificateAuthority extends pulumi.ComponentResource {
   public readonly certPem: pulumi.Output<string>;
   public readonly issuerName: pulumi.Output<string>;
   public readonly bundleConfigMapName: pulumi.Output<string>;
-  /** The cert-manager release (it installs the CRDs), when this stack installs it. */
-  public readonly certManager: k8s.helm.v3.Release | undefined;
-
   private readonly provider: k8s.Provider;
   private readonly context: StackContext;
   private readonly issuer: k8s.apiextensions.CustomResource;
@@ -149,11 +147,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const chart = args.installCertManager
-      ? helmChart(`${name}-cert-manager`, { ...CERT_MANAGER_CHART, values: CERT_MANAGER_VALUES }, k8sOpts)
-      : undefined;
-    this.certManager = chart;
-    const afterChart = chart ? { dependsOn: [chart] } : {};
+    const afterChart = args.certManager ? { dependsOn: [args.certManager] } : {};
 
     const issuerName = clusterIssuerName(stack);
     const caSecret = new k8s.core.v1.Secret(
@@ -181,7 +175,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
         },
         spec: { ca: { secretName: caSecret.metadata.name } },
       },
-      { ...k8sOpts, dependsOn: chart ? [chart, caSecret] : [caSecret] },
+      { ...k8sOpts, dependsOn: args.certManager ? [args.certManager, caSecret] : [caSecret] },
     );
 
     const bundle = new k8s.core.v1.ConfigMap(

@@ -6,6 +6,7 @@ import { EncryptedBackups, checkEncryptedBackupsArgs, type DatabaseClient } from
 
 function client(user: string, sslmode = 'verify-full'): DatabaseClient {
   return {
+    tls: sslmode === 'verify-full',
     env: [
       { name: 'PGHOST', value: 'postgres' },
       { name: 'PGPORT', value: '5432' },
@@ -32,9 +33,7 @@ async function render() {
     program: () => {
       const provider = new k8s.Provider('k8s', {});
       const backups = new EncryptedBackups('backups', {
-        namespace: 'workshop-end',
-        stack: 'end',
-        controls,
+        context: { stack: 'end', namespace: 'workshop-end', controls },
         provider,
         image: 'secure-workshop/backup:0.1.0',
         backupClient: client('owner'),
@@ -150,9 +149,7 @@ describe('EncryptedBackups under the mock runtime', () => {
 
   it('refuses a client that does not verify the server certificate', () => {
     const args = {
-      namespace: 'n',
-      stack: 's',
-      controls,
+      context: { stack: 's', namespace: 'n', controls },
       provider: undefined as never,
       image: 'i:1',
       backupClient: client('owner', 'require'),

@@ -3,13 +3,14 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { AppliedControls, appLabels, selectorLabels } from '../lib/labels';
+import type { StackContext } from '../lib/workload';
 import {
   RESOURCE_PRESETS,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolume,
 } from '../lib/pod-security';
-import type { ControlSet } from '../stacks/controls';
+import type { DbClient } from './tls-postgres';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -24,17 +25,11 @@ export const KEY_DIR = '/etc/backup-key';
 export const KEY_FILE = `${KEY_DIR}/key`;
 export const CA_DIR = '/etc/workshop-ca';
 
-/** libpq environment, volumes and mounts for one database role (TlsPostgres.clientFor). */
-export interface DatabaseClient {
-  env: EnvVar[];
-  volumes: Volume[];
-  mounts: VolumeMount[];
-}
+/** The parts of a database client (TlsPostgres.clientFor) the backup pods use. */
+export type DatabaseClient = Pick<DbClient, 'env' | 'volumes' | 'mounts' | 'tls'>;
 
 export interface EncryptedBackupsArgs {
-  namespace: string;
-  stack: string;
-  controls: ControlSet;
+  context: StackContext;
   provider: k8s.Provider;
   image: string;
   /** The role that dumps: it must read every table (the database owner). */
@@ -50,7 +45,7 @@ export interface EncryptedBackupsArgs {
 }
 
 export function checkEncryptedBackupsArgs(args: EncryptedBackupsArgs): void {
-  if (!args.controls.has('encrypted-backups'))
+  if (!args.context.controls.has('encrypted-backups'))
     throw new Error('EncryptedBackups needs the encrypted-backups control');
   const retention = args.retention ?? 7;
   if (!Number.isInteger(retention) || retention < 1)
@@ -59,8 +54,7 @@ export function checkEncryptedBackupsArgs(args: EncryptedBackupsArgs): void {
     ['backupClient', args.backupClient],
     ['restoreClient', args.restoreClient],
   ] as const) {
-    const mode = client.env.find((entry) => entry.name === 'PGSSLMODE');
-    if (mode?.value !== 'verify-full') {
+    if (!client.tls) {
       throw new Error(`EncryptedBackups ${role} must connect with PGSSLMODE=verify-full (db-tls)`);
     }
   }
@@ -132,12 +126,15 @@ export class EncryptedBackups extends pulumi.ComponentResource {
   constructor(name: string, args: EncryptedBackupsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('secure-workshop:index:EncryptedBackups', name, {}, opts);
     checkEncryptedBackupsArgs(args);
+    const { context } = args;
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-    const annotations = new AppliedControls(args.controls).mark('encrypted-backups', 'db-tls').annotations();
+    const annotations = new AppliedControls(context.controls)
+      .mark('encrypted-backups', 'db-tls')
+      .annotations();
     const meta = (objectName: string) => ({
       name: objectName,
-      namespace: args.namespace,
-      labels: appLabels(BACKUP_NAME, args.stack),
+      namespace: context.namespaceRef ?? context.namespace,
+      labels: appLabels(BACKUP_NAME, context.stack),
       annotations,
     });
     const retention = args.retention ?? 7;
@@ -150,7 +147,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       {
         metadata: {
           ...meta('backup-key'),
-          annotations: new AppliedControls(args.controls)
+          annotations: new AppliedControls(context.controls)
             .mark('encrypted-backups', 'generated-secrets')
             .annotations(),
         },
@@ -179,7 +176,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
 
     // Both jobs are parts of the backup workload: the component label says so to the policies.
     const jobLabels = (command: string) => ({
-      ...appLabels(command, args.stack),
+      ...appLabels(command, context.stack),
       ...selectorLabels(command),
       'app.kubernetes.io/component': BACKUP_NAME,
     });

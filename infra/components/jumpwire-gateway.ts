@@ -1,4 +1,21 @@
 // JumpWire 4.0.0 as a database firewall between the API and PostgreSQL, with a program-signed API credential.
+//
+// Runtime contract of ghcr.io/extragoodlabs/jumpwire:4.0.0 (github.com/extragoodlabs/jumpwire, tag 4.0.0):
+// - Dockerfile: user `jumpwire` uid/gid 1000, home /opt/jumpwire, no USER line (starts as root),
+//   CMD /usr/local/bin/entrypoint.sh; release/entrypoint.sh runs `sudo -u jumpwire` whenever
+//   `whoami` is not `jumpwire`. So the pod runs as uid 1000 (no sudo, which no_new_privs would
+//   stop), fsGroup 1000 for the Secret files and the key volume.
+// - Writes only the key file JUMPWIRE_ENCRYPTION_KEY_FILE (a DETS file created on first start,
+//   holding the data key encrypted with JUMPWIRE_ENCRYPTION_KEY): it must persist (a PVC) or earlier
+//   ciphertext is lost. HOME must be set (Elixir expands ~/go at start) but is not written.
+// - JUMPWIRE_CONFIG_PATH is a directory (every *.y{a,}ml under it), loaded once at start.
+// - Ports: HTTP 4004 (GET /ping), HTTPS 4443, PostgreSQL proxy 5432, Prometheus 9568 (/metrics);
+//   Erlang distribution listens on 4369 whatever we set (rel/env.sh.eex): NetworkPolicies keep it shut.
+// - At start it alters every protected table (config/setup.ex enable_table) and, if it cannot,
+//   passes rows through unlabelled: the upstream login must own `users` (tls-postgres.ts
+//   FIREWALL_TABLE) and the smoke test checks that a card number really comes back encrypted.
+// - The proxy labels result rows by the last RowDescription of the connection and does not track
+//   named prepared statements: its clients must not use them (the API's PGPREPARE=off).
 import { createHash } from 'node:crypto';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -23,19 +40,38 @@ import {
   workloadServiceAccount,
 } from '../lib/workload';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
-import { DATABASE, type DbClient, ROLE_NAMES, type TlsPostgres } from './tls-postgres';
+import {
+  DATABASE,
+  type DbClient,
+  POSTGRES_UID,
+  ROLE_NAMES,
+  type TlsPostgres,
+  credentialsChecksum,
+} from './tls-postgres';
 
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
 
 export const JUMPWIRE_NAME = 'jumpwire';
 export const JUMPWIRE_PORTS = { postgres: 5432, https: 4443, http: 4004, metrics: 9568 } as const;
-/** uid for the JumpWire release; the image does not declare a user, so we choose a numeric one. */
-export const JUMPWIRE_UID = 10002;
-/** Validity of the API's credential, counted from its fixed signing time (JumpWire's own default is 10 years). */
-export const CLIENT_TOKEN_MAX_AGE_SECONDS = 10 * 365 * 24 * 3600;
-/** The signing time is drawn once from this window (2026-01-01 to 2026-07-01 UTC) and then kept in state. */
-export const SIGNED_AT_WINDOW_MS = { min: 1_767_225_600_000, max: 1_782_864_000_000 } as const;
+/** The image's `jumpwire` user (Dockerfile: `adduser -u 1000 -G jumpwire`): the only uid its entrypoint runs as. */
+export const JUMPWIRE_UID = 1000;
+/** The API's credential is re-signed in every new period at the next `pulumi up` ... */
+export const CLIENT_TOKEN_PERIOD_SECONDS = 30 * 24 * 3600;
+/** ... and stays valid for three periods from its signing time (JumpWire enforces the token's max age). */
+export const CLIENT_TOKEN_MAX_AGE_SECONDS = 3 * CLIENT_TOKEN_PERIOD_SECONDS;
+/** Rolls the pods that read JumpWire's configuration or credential when either changes. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'secure-workshop.dev/config-checksum';
+
+/**
+ * The signing time of the API's credential: the start of the current period, so every `pulumi up`
+ * within a period produces the same token and the first one in a new period rotates it.
+ */
+export function clientTokenSignedAt(nowMs: number): number {
+  const periodMs = CLIENT_TOKEN_PERIOD_SECONDS * 1000;
+  return Math.floor(nowMs / periodMs) * periodMs;
+}
 
 /** Field labels for the `users` table: what the policies act on. */
 export const USER_FIELD_LABELS = { credit_card: 'pci', email: 'pii', password_hash: 'secret' } as const;
@@ -120,8 +156,121 @@ export interface JumpWireGatewayArgs {
   ca: CertificateAuthority;
   postgres: TlsPostgres;
   storageClassName?: string;
-  /** Resources JumpWire must start after (the migrate Job: it reads the schema at start-up). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** JumpWire reads the schema at start: it starts after the migrate Job. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** Signing time of the API's credential (clientTokenSignedAt of now by default). */
+  signedAtMs?: number;
+}
+
+export const JUMPWIRE_SECRET = `${JUMPWIRE_NAME}-secrets`;
+export const JUMPWIRE_CLIENT_SECRET = `${JUMPWIRE_NAME}-client-api`;
+export const SMOKE_TEST_NAME = `${JUMPWIRE_NAME}-smoke-test`;
+
+/** JumpWire's pod: uid 1000 as its entrypoint requires, the key file on its volume, probes on /ping. */
+export function jumpWirePodSpec(options: {
+  image: string;
+  hardened: boolean;
+  configSecret: string;
+}): PodSpec {
+  const volumes: Volume[] = [
+    { name: 'config', secret: { secretName: options.configSecret, defaultMode: 0o440 } },
+    { name: 'tls', secret: { secretName: `${JUMPWIRE_NAME}-tls`, defaultMode: 0o440 } },
+    { name: 'keys', persistentVolumeClaim: { claimName: `${JUMPWIRE_NAME}-keys` } },
+  ];
+  const mounts: VolumeMount[] = [
+    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+    { name: 'tls', mountPath: TLS_DIR, readOnly: true },
+    { name: 'keys', mountPath: KEYS_DIR },
+  ];
+  const tmp = scratchVolume('tmp', '/tmp');
+  volumes.push(tmp.volume);
+  mounts.push(tmp.mount);
+  return {
+    ...(options.hardened ? { serviceAccountName: JUMPWIRE_NAME } : {}),
+    automountServiceAccountToken: false,
+    // Group-readable key and config files need the pod's group even without pod-hardening.
+    securityContext: options.hardened
+      ? restrictedPodSecurityContext({ user: JUMPWIRE_UID, fsGroup: JUMPWIRE_UID })
+      : { runAsUser: JUMPWIRE_UID, runAsGroup: JUMPWIRE_UID, fsGroup: JUMPWIRE_UID },
+    containers: [
+      {
+        name: JUMPWIRE_NAME,
+        image: options.image,
+        ports: [
+          { name: 'postgres', containerPort: JUMPWIRE_PORTS.postgres },
+          { name: 'https', containerPort: JUMPWIRE_PORTS.https },
+          { name: 'http', containerPort: JUMPWIRE_PORTS.http },
+          { name: 'metrics', containerPort: JUMPWIRE_PORTS.metrics },
+        ],
+        env: [
+          literalEnv('JUMPWIRE_CONFIG_PATH', CONFIG_DIR),
+          secretEnv('JUMPWIRE_ROOT_TOKEN', JUMPWIRE_SECRET, 'root-token'),
+          secretEnv('JUMPWIRE_ENCRYPTION_KEY', JUMPWIRE_SECRET, 'encryption-key'),
+          literalEnv('JUMPWIRE_ENCRYPTION_KEY_FILE', `${KEYS_DIR}/jumpwire_keys`),
+          secretEnv('RELEASE_COOKIE', JUMPWIRE_SECRET, 'erlang-cookie'),
+          literalEnv('JUMPWIRE_TLS_CERT', `${TLS_DIR}/tls.crt`),
+          literalEnv('JUMPWIRE_TLS_KEY', `${TLS_DIR}/tls.key`),
+          literalEnv('JUMPWIRE_TLS_CA', `${TLS_DIR}/ca.crt`),
+          literalEnv('JUMPWIRE_HTTP_PORT', String(JUMPWIRE_PORTS.http)),
+          literalEnv('JUMPWIRE_HTTPS_PORT', String(JUMPWIRE_PORTS.https)),
+          literalEnv('JUMPWIRE_POSTGRES_PROXY_PORT', String(JUMPWIRE_PORTS.postgres)),
+          literalEnv('JUMPWIRE_PROMETHEUS_PORT', String(JUMPWIRE_PORTS.metrics)),
+          // Usage reporting is on by default in release builds (config/prod.exs).
+          literalEnv('JUMPWIRE_DISABLE_REPORTING', 'true'),
+          literalEnv('JUMPWIRE_FRONTEND', 'false'),
+          literalEnv('LOG_LEVEL', 'info'),
+          literalEnv('HOME', '/tmp'),
+        ],
+        volumeMounts: mounts,
+        ...httpProbes({ port: 'http', liveness: '/ping', readiness: '/ping' }),
+        ...(options.hardened
+          ? { securityContext: restrictedContainerSecurityContext(), resources: RESOURCE_PRESETS.medium }
+          : {}),
+      },
+    ],
+    volumes,
+  };
+}
+
+/**
+ * The smoke test: logs in through JumpWire with the API's credential (verify-full) and reads one
+ * user. It passes only when the firewall really protects the row: the card number comes back as
+ * JumpWire ciphertext and the password hash is dropped. A firewall that passes data through (its
+ * fail-open start, see the contract above) fails the deployment instead of going unnoticed.
+ */
+export function smokeTestScript(): string {
+  return `set -eu
+row=$(psql --no-psqlrc --no-align --tuples-only --set=ON_ERROR_STOP=1 \\
+  --command='SELECT credit_card, password_hash FROM users ORDER BY id LIMIT 1')
+case "$row" in
+  jumpwire_*'|') echo '{"smokeTest":"passed","credit_card":"encrypted","password_hash":"dropped"}' ;;
+  *) echo '{"smokeTest":"failed","reason":"the firewall returned a row it should have protected"}' >&2; exit 1 ;;
+esac
+`;
+}
+
+export function smokeTestPodSpec(options: { image: string; hardened: boolean; client: DbClient }): PodSpec {
+  const tmp = scratchVolume('tmp', '/tmp');
+  return {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    securityContext: options.hardened
+      ? restrictedPodSecurityContext({ user: POSTGRES_UID })
+      : { runAsUser: POSTGRES_UID, runAsGroup: POSTGRES_UID },
+    containers: [
+      {
+        name: 'psql',
+        image: options.image,
+        command: ['sh', '-c', smokeTestScript()],
+        env: [...options.client.env, literalEnv('HOME', '/tmp')],
+        volumeMounts: [...options.client.mounts, tmp.mount],
+        ...(options.hardened
+          ? { securityContext: restrictedContainerSecurityContext(), resources: RESOURCE_PRESETS.job }
+          : {}),
+      },
+    ],
+    volumes: [...options.client.volumes, tmp.volume],
+  };
 }
 
 export class JumpWireGateway extends pulumi.ComponentResource {
@@ -130,20 +279,15 @@ export class JumpWireGateway extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
   /** Secret holding the API's database login through JumpWire (username, password). */
   public readonly clientCredentialsSecretName: pulumi.Output<string>;
+  /** A checksum of the API's credential: the API's pods roll when it is re-signed. */
+  public readonly clientCredentialsChecksum: pulumi.Output<string>;
   public readonly deployment: k8s.apps.v1.Deployment;
-
-  private readonly context: StackContext;
-  private readonly provider: k8s.Provider;
-  private readonly name: string;
-  private readonly psqlImage: string;
-  private readonly smokeTestPrerequisites: pulumi.Resource[];
+  /** Succeeds only once a row read through the firewall comes back protected. */
+  public readonly smokeTest: k8s.batch.v1.Job;
 
   constructor(name: string, args: JumpWireGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super('secure-workshop:index:JumpWireGateway', name, {}, opts);
     const { context } = args;
-    this.context = context;
-    this.provider = args.provider;
-    this.name = name;
     if (!context.controls.has('db-firewall'))
       throw new Error('JumpWireGateway: the db-firewall control is off');
     if (!args.postgres.tls)
@@ -164,19 +308,13 @@ export class JumpWireGateway extends pulumi.ComponentResource {
       { length: 64, special: false },
       { parent: this },
     );
-    // Chosen once and kept in state, so the credential (and every later `pulumi up`) is stable.
-    const signedAt = new random.RandomInteger(
-      `${name}-client-signed-at`,
-      { min: SIGNED_AT_WINDOW_MS.min, max: SIGNED_AT_WINDOW_MS.max, keepers: { clientId: client.result } },
-      { parent: this },
-    );
     this.manifestId = manifest.result;
     this.clientId = client.result;
 
     const secrets = new k8s.core.v1.Secret(
       `${name}-secrets`,
       {
-        metadata: objectMeta(context, `${JUMPWIRE_NAME}-secrets`, JUMPWIRE_NAME, controls()),
+        metadata: objectMeta(context, JUMPWIRE_SECRET, JUMPWIRE_NAME, controls()),
         type: 'Opaque',
         stringData: {
           'root-token': rootToken.result,
@@ -188,7 +326,7 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     );
 
     const configYaml = pulumi
-      .all([manifest.result, client.result, args.postgres.passwords.owner])
+      .all([manifest.result, client.result, args.postgres.passwords.firewall])
       .apply(([manifestId, clientId, password]) =>
         renderJumpWireConfig({
           manifestId,
@@ -196,7 +334,7 @@ export class JumpWireGateway extends pulumi.ComponentResource {
           postgresHost: args.postgres.host,
           postgresPort: args.postgres.port,
           database: DATABASE,
-          username: ROLE_NAMES.owner,
+          username: ROLE_NAMES.firewall,
           password,
         }),
       );
@@ -210,26 +348,29 @@ export class JumpWireGateway extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    const token = pulumi
-      .all([rootToken.result, client.result, signedAt.result])
-      .apply(([secret, clientId, signedAtMs]) =>
-        signJumpWireClientToken({
-          secret,
-          clientId,
-          signedAtMs,
-          maxAgeSeconds: CLIENT_TOKEN_MAX_AGE_SECONDS,
-        }),
-      );
+    const signedAtMs = args.signedAtMs ?? clientTokenSignedAt(Date.now());
+    const token = pulumi.all([rootToken.result, client.result]).apply(([secret, clientId]) =>
+      signJumpWireClientToken({
+        secret,
+        clientId,
+        signedAtMs,
+        maxAgeSeconds: CLIENT_TOKEN_MAX_AGE_SECONDS,
+      }),
+    );
     const clientCredentials = new k8s.core.v1.Secret(
       `${name}-client-credentials`,
       {
-        metadata: objectMeta(context, `${JUMPWIRE_NAME}-client-api`, 'api', controls()),
+        metadata: objectMeta(context, JUMPWIRE_CLIENT_SECRET, 'api', controls()),
         type: 'Opaque',
         stringData: { username: manifest.result, password: pulumi.secret(token) },
       },
       k8sOpts,
     );
     this.clientCredentialsSecretName = clientCredentials.metadata.name;
+    // Secret like the credential it is computed from (and masked in offline renders).
+    this.clientCredentialsChecksum = pulumi.secret(
+      pulumi.all([manifest.result, token]).apply((values) => credentialsChecksum(values)),
+    );
 
     const certificate = args.ca.certificate(
       `${name}-certificate`,
@@ -270,90 +411,42 @@ export class JumpWireGateway extends pulumi.ComponentResource {
 
     const podControls = applied(context).mark('db-firewall');
     const hardened = podControls.use('pod-hardening');
-    const volumes: Volume[] = [
-      { name: 'config', secret: { secretName: config.metadata.name, defaultMode: 0o440 } },
-      { name: 'tls', secret: { secretName: `${JUMPWIRE_NAME}-tls`, defaultMode: 0o440 } },
-      { name: 'keys', persistentVolumeClaim: { claimName: keys.metadata.name } },
-    ];
-    const mounts: VolumeMount[] = [
-      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-      { name: 'tls', mountPath: TLS_DIR, readOnly: true },
-      { name: 'keys', mountPath: KEYS_DIR },
-    ];
-    const tmp = scratchVolume('tmp', '/tmp');
-    volumes.push(tmp.volume);
-    mounts.push(tmp.mount);
-
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [
       certificate,
       secrets,
       config,
-      ...(args.dependsOn ?? []),
+      keys,
+      ...args.dependsOn,
     ];
     if (hardened) {
       dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, JUMPWIRE_NAME, k8sOpts));
     }
-    const secretName = `${JUMPWIRE_NAME}-secrets`;
-    const labels = objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, podControls).labels;
+    const meta = objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, podControls);
+    const configChecksum = pulumi.secret(
+      pulumi
+        .all([configYaml, rootToken.result, encryptionKey.b64Std, cookie.result])
+        .apply((values) => credentialsChecksum(values)),
+    );
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, podControls),
+        metadata: meta,
         spec: {
           replicas: 1,
           // One pod owns the key file on the ReadWriteOnce volume.
           strategy: { type: 'Recreate' },
           selector: { matchLabels: selectorLabels(JUMPWIRE_NAME) },
           template: {
-            metadata: { labels, annotations: podControls.annotations() },
-            spec: {
-              ...(hardened ? { serviceAccountName: JUMPWIRE_NAME } : {}),
-              automountServiceAccountToken: false,
-              // Group-readable key and config files need the pod's group even without pod-hardening.
-              securityContext: hardened
-                ? restrictedPodSecurityContext({ user: JUMPWIRE_UID, fsGroup: JUMPWIRE_UID })
-                : { fsGroup: JUMPWIRE_UID },
-              containers: [
-                {
-                  name: JUMPWIRE_NAME,
-                  image: args.image,
-                  ports: [
-                    { name: 'postgres', containerPort: JUMPWIRE_PORTS.postgres },
-                    { name: 'https', containerPort: JUMPWIRE_PORTS.https },
-                    { name: 'http', containerPort: JUMPWIRE_PORTS.http },
-                    { name: 'metrics', containerPort: JUMPWIRE_PORTS.metrics },
-                  ],
-                  env: [
-                    literalEnv('JUMPWIRE_CONFIG_PATH', CONFIG_DIR),
-                    secretEnv('JUMPWIRE_ROOT_TOKEN', secretName, 'root-token'),
-                    secretEnv('JUMPWIRE_ENCRYPTION_KEY', secretName, 'encryption-key'),
-                    literalEnv('JUMPWIRE_ENCRYPTION_KEY_FILE', `${KEYS_DIR}/jumpwire_keys`),
-                    secretEnv('RELEASE_COOKIE', secretName, 'erlang-cookie'),
-                    literalEnv('JUMPWIRE_TLS_CERT', `${TLS_DIR}/tls.crt`),
-                    literalEnv('JUMPWIRE_TLS_KEY', `${TLS_DIR}/tls.key`),
-                    literalEnv('JUMPWIRE_TLS_CA', `${TLS_DIR}/ca.crt`),
-                    literalEnv('JUMPWIRE_HTTP_PORT', String(JUMPWIRE_PORTS.http)),
-                    literalEnv('JUMPWIRE_HTTPS_PORT', String(JUMPWIRE_PORTS.https)),
-                    literalEnv('JUMPWIRE_POSTGRES_PROXY_PORT', String(JUMPWIRE_PORTS.postgres)),
-                    literalEnv('JUMPWIRE_PROMETHEUS_PORT', String(JUMPWIRE_PORTS.metrics)),
-                    literalEnv('JUMPWIRE_DISABLE_REPORTING', 'true'),
-                    literalEnv('JUMPWIRE_FRONTEND', 'false'),
-                    literalEnv('LOG_LEVEL', 'info'),
-                    literalEnv('HOME', '/tmp'),
-                    literalEnv('RELEASE_TMP', '/tmp'),
-                  ],
-                  volumeMounts: mounts,
-                  ...httpProbes({ port: 'http', liveness: '/ping', readiness: '/ping' }),
-                  ...(hardened
-                    ? {
-                        securityContext: restrictedContainerSecurityContext(),
-                        resources: RESOURCE_PRESETS.medium,
-                      }
-                    : {}),
-                },
-              ],
-              volumes,
+            metadata: {
+              labels: meta.labels,
+              // Only the checksum is an Output (a secret): the controls beside it stay readable.
+              annotations: { ...podControls.annotations(), [CONFIG_CHECKSUM_ANNOTATION]: configChecksum },
             },
+            spec: jumpWirePodSpec({
+              image: args.image,
+              hardened,
+              configSecret: `${JUMPWIRE_NAME}-config`,
+            }),
           },
         },
       },
@@ -378,8 +471,27 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     );
     this.serviceName = service.metadata.name;
 
-    this.psqlImage = args.psqlImage;
-    this.smokeTestPrerequisites = [this.deployment, service, clientCredentials];
+    const smokeControls = applied(context).mark('db-firewall');
+    smokeControls.use('pod-hardening');
+    const smokeMeta = objectMeta(context, SMOKE_TEST_NAME, SMOKE_TEST_NAME, smokeControls);
+    this.smokeTest = new k8s.batch.v1.Job(
+      `${name}-smoke-test`,
+      {
+        metadata: smokeMeta,
+        spec: {
+          backoffLimit: 6,
+          template: {
+            metadata: { labels: smokeMeta.labels, annotations: smokeControls.annotations() },
+            spec: smokeTestPodSpec({
+              image: args.psqlImage,
+              hardened,
+              client: this.clientForApi('/etc/smoke-test/ca'),
+            }),
+          },
+        },
+      },
+      { ...k8sOpts, dependsOn: [this.deployment, service, clientCredentials], deleteBeforeReplace: true },
+    );
 
     this.registerOutputs({
       serviceName: this.serviceName,
@@ -392,79 +504,24 @@ export class JumpWireGateway extends pulumi.ComponentResource {
   /** How the API connects: through the firewall, TLS verify-full, with the program-signed credential. */
   clientForApi(caMountPath: string): DbClient {
     const ca = caBundleVolume(caMountPath);
-    const secretName = `${JUMPWIRE_NAME}-client-api`;
     return {
+      host: JUMPWIRE_NAME,
+      port: JUMPWIRE_PORTS.postgres,
+      database: DATABASE,
+      user: this.manifestId,
+      tls: true,
       env: [
         literalEnv('PGHOST', JUMPWIRE_NAME),
         literalEnv('PGPORT', String(JUMPWIRE_PORTS.postgres)),
         literalEnv('PGDATABASE', DATABASE),
-        secretEnv('PGUSER', secretName, 'username'),
-        secretEnv('PGPASSWORD', secretName, 'password'),
+        secretEnv('PGUSER', JUMPWIRE_CLIENT_SECRET, 'username'),
+        secretEnv('PGPASSWORD', JUMPWIRE_CLIENT_SECRET, 'password'),
         literalEnv('PGSSLMODE', 'verify-full'),
         literalEnv('PGSSLROOTCERT', ca.file),
       ],
       volumes: [ca.volume],
       mounts: [ca.mount],
-      user: this.manifestId,
+      credentialsChecksum: this.clientCredentialsChecksum,
     };
-  }
-
-  /**
-   * A Job that logs in through JumpWire with psql in verify-full mode: proof the credential works.
-   * Added once the schema exists (it queries `users`), so it takes the migrate Job as a dependency.
-   */
-  addSmokeTest(dependsOn: pulumi.Input<pulumi.Resource>[]): k8s.batch.v1.Job {
-    const app = `${JUMPWIRE_NAME}-smoke-test`;
-    const controls = applied(this.context).mark('db-firewall');
-    const hardened = controls.use('pod-hardening');
-    const client = this.clientForApi('/etc/smoke-test/ca');
-    const tmp = scratchVolume('tmp', '/tmp');
-    return new k8s.batch.v1.Job(
-      `${this.name}-smoke-test`,
-      {
-        metadata: objectMeta(this.context, app, app, controls),
-        spec: {
-          backoffLimit: 6,
-          template: {
-            metadata: {
-              labels: objectMeta(this.context, app, app, controls).labels,
-              annotations: controls.annotations(),
-            },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              ...(hardened ? { securityContext: restrictedPodSecurityContext({ user: 70 }) } : {}),
-              containers: [
-                {
-                  name: 'psql',
-                  image: this.psqlImage,
-                  command: [
-                    'psql',
-                    '--no-psqlrc',
-                    '--set=ON_ERROR_STOP=1',
-                    '--command=SELECT count(*) FROM users',
-                  ],
-                  env: [...client.env, literalEnv('HOME', '/tmp')],
-                  volumeMounts: [...client.mounts, tmp.mount],
-                  ...(hardened
-                    ? {
-                        securityContext: restrictedContainerSecurityContext(),
-                        resources: RESOURCE_PRESETS.job,
-                      }
-                    : {}),
-                },
-              ],
-              volumes: [...client.volumes, tmp.volume],
-            },
-          },
-        },
-      },
-      {
-        parent: this,
-        provider: this.provider,
-        dependsOn: [...this.smokeTestPrerequisites, ...dependsOn],
-        deleteBeforeReplace: true,
-      },
-    );
   }
 }

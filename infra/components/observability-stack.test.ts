@@ -5,18 +5,19 @@ import { findObject, runProgram, type RecordedResource } from '../testing/mocks'
 import { controlSet, withRequirements, type ControlId } from '../stacks/controls';
 import { ObservabilityStack } from './observability-stack';
 
-async function render(controls: ControlId[], installClusterAddons = true) {
+async function render(controls: ControlId[]) {
   return runProgram({
     stack: 'end',
     config: {},
     program: () => {
       const provider = new k8s.Provider('k8s', {});
       const stack = new ObservabilityStack('observability', {
-        namespace: 'workshop-end',
-        stack: 'end',
-        controls: controlSet(controls.flatMap(withRequirements)),
+        context: {
+          stack: 'end',
+          namespace: 'workshop-end',
+          controls: controlSet(controls.flatMap(withRequirements)),
+        },
         provider,
-        installClusterAddons,
       });
       return { rule: stack.prometheusRuleName };
     },
@@ -45,41 +46,7 @@ const all: ControlId[] = [
 ];
 
 describe('ObservabilityStack under the mock runtime', () => {
-  it('installs the three charts pinned into monitoring, with k3s embedded targets off', async () => {
-    const run = await render(all);
-    expect(run.warnings).toEqual([]);
-    const releases = run.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release');
-    const byChart = new Map(releases.map((r) => [String(r.inputs.chart), r]));
-    expect(
-      [...byChart.values()].map((r) => [r.inputs.chart, r.inputs.version, r.inputs.namespace]).sort(),
-    ).toEqual([
-      ['alloy', '1.11.1', 'monitoring'],
-      ['kube-prometheus-stack', '88.5.3', 'monitoring'],
-      ['loki', '6.55.0', 'monitoring'],
-    ]);
-    const kps = byChart.get('kube-prometheus-stack')?.inputs.values as Record<string, { enabled?: boolean }>;
-    for (const part of ['kubeEtcd', 'kubeControllerManager', 'kubeScheduler', 'kubeProxy'])
-      expect(kps[part]?.enabled).toBe(false);
-    const loki = byChart.get('loki')?.inputs.values as {
-      deploymentMode: string;
-      loki: { storage: { type: string } };
-    };
-    expect(loki.deploymentMode).toBe('SingleBinary');
-    expect(loki.loki.storage.type).toBe('filesystem');
-    const monitoring = findObject(run.resources, 'Namespace', 'monitoring');
-    expect(metadata(monitoring).labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
-    expect(metadata(monitoring).annotations['secure-workshop.dev/waive-namespace-pod-security']).toMatch(
-      /third-party charts/,
-    );
-    const grafana = findObject(run.resources, 'Secret', 'grafana-admin');
-    // The whole stringData is secret (the password is), so nothing readable reaches a rendering.
-    expect(JSON.stringify(grafana?.redactedInputs)).not.toMatch(/admin-password":"[A-Za-z0-9]{32}/);
-    expect(String((grafana?.inputs.stringData as Record<string, string>)['admin-password'])).toMatch(
-      /^[A-Za-z0-9]{32}$/,
-    );
-  });
-
-  it('scrapes the API metrics port, JumpWire on 9568, Traefik and cert-manager', async () => {
+  it('scrapes the API metrics port and JumpWire on 9568, and installs nothing cluster-wide', async () => {
     const run = await render(all);
     const api = findObject(run.resources, 'ServiceMonitor', 'api');
     expect(metadata(api).namespace).toBe('workshop-end');
@@ -90,14 +57,10 @@ describe('ObservabilityStack under the mock runtime', () => {
     expect(spec(findObject(run.resources, 'ServiceMonitor', 'jumpwire'))).toMatchObject({
       endpoints: [{ targetPort: 9568 }],
     });
-    expect(spec(findObject(run.resources, 'ServiceMonitor', 'traefik'))).toMatchObject({
-      namespaceSelector: { matchNames: ['kube-system'] },
-      endpoints: [{ port: 'metrics' }],
-    });
-    expect(spec(findObject(run.resources, 'ServiceMonitor', 'cert-manager'))).toMatchObject({
-      namespaceSelector: { matchNames: ['cert-manager'] },
-      endpoints: [{ port: 'tcp-prometheus-servicemonitor' }],
-    });
+    // Traefik's and cert-manager's monitors, the charts and the monitoring namespace are the add-ons stack's.
+    expect(findObject(run.resources, 'ServiceMonitor', 'traefik')).toBeUndefined();
+    expect(run.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release')).toEqual([]);
+    expect(findObject(run.resources, 'Namespace', 'monitoring')).toBeUndefined();
     expect(metadata(api).annotations['secure-workshop.dev/controls']).toBe('observability');
   });
 
@@ -109,6 +72,8 @@ describe('ObservabilityStack under the mock runtime', () => {
     );
     expect(alerts).toEqual(
       expect.arrayContaining([
+        'ApiAuthFailureBurst',
+        'GatewayRefusalBurst',
         'GatewayAuthFailureSpike',
         'GatewayRateLimitSpike',
         'CertificateExpiringSoon',
@@ -135,11 +100,8 @@ describe('ObservabilityStack under the mock runtime', () => {
     expect(model.panels.length).toBeGreaterThanOrEqual(6);
   });
 
-  it('leaves the cluster alone without installClusterAddons but still ships its own monitors and rules', async () => {
-    const run = await render(['observability'], false);
-    expect(run.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release')).toEqual([]);
-    expect(findObject(run.resources, 'Namespace', 'monitoring')).toBeUndefined();
-    expect(findObject(run.resources, 'ServiceMonitor', 'traefik')).toBeUndefined();
+  it('without the firewall or the gateway: no JumpWire monitor and no gateway rules', async () => {
+    const run = await render(['observability']);
     expect(findObject(run.resources, 'ServiceMonitor', 'jumpwire')).toBeUndefined();
     expect(findObject(run.resources, 'ServiceMonitor', 'api')).toBeDefined();
     const alerts = (

@@ -1,41 +1,23 @@
 // Monitoring for the stack: charts (cluster add-ons), ServiceMonitors, security alerts, Loki rules, dashboard.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
 import { stringify } from 'yaml';
-import { helmChart } from '../lib/helm';
 import { AppliedControls, appLabels } from '../lib/labels';
+import type { StackContext } from '../lib/workload';
 import type { ControlId, ControlSet } from '../stacks/controls';
-import {
-  ALLOY,
-  DASHBOARD_LABEL,
-  KUBE_PROMETHEUS_STACK,
-  LOKI,
-  LOKI_RULE_LABEL,
-  MONITORING_NAMESPACE,
-  alloyValues,
-  kubePrometheusStackValues,
-  lokiValues,
-} from './observability/charts';
+import { DASHBOARD_LABEL, LOKI_RULE_LABEL, MONITORING_NAMESPACE } from './observability/charts';
 import { securityDashboard } from './observability/dashboard';
 import { lokiRuleGroups, prometheusRuleGroups, type RuleScope } from './observability/rules';
 
 export const JUMPWIRE_METRICS_PORT = 9568;
-export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
-export const MONITORING_PSS_WAIVER =
-  'third-party charts (kube-prometheus-stack, Loki, Alloy) do not all set seccomp and drop ALL in every container: enforced at baseline, restricted is warned and audited';
 
 export interface ObservabilityStackArgs {
-  namespace: string;
-  stack: string;
-  controls: ControlSet;
+  context: StackContext;
   provider: k8s.Provider;
-  /** Install kube-prometheus-stack, Loki and Alloy into `monitoring` (once per cluster). */
-  installClusterAddons: boolean;
   /** Name of the API Service port that serves /metrics. */
   apiMetricsPortName?: string;
-  /** Resources that must exist before ServiceMonitors and PrometheusRules (their CRDs). */
-  crdDependencies?: pulumi.Input<pulumi.Resource>[];
+  /** The prometheus-operator CRDs (the add-ons stack installs them): monitors and rules wait for them. */
+  prometheusOperator?: pulumi.Resource;
 }
 
 export interface ServiceMonitorTarget {
@@ -50,11 +32,10 @@ export interface ServiceMonitorTarget {
 
 const TLS_CONTROLS: ControlId[] = ['tls-in-transit', 'db-tls', 'mtls-internal'];
 
-/** The ServiceMonitors a stack needs: its own workloads, and cluster add-ons when it installs them. */
+/** The ServiceMonitors a workshop stack needs: its own workloads. */
 export function serviceMonitorTargets(args: {
   namespace: string;
   controls: ControlSet;
-  installClusterAddons: boolean;
   apiMetricsPortName: string;
 }): ServiceMonitorTarget[] {
   const targets: ServiceMonitorTarget[] = [
@@ -75,8 +56,13 @@ export function serviceMonitorTargets(args: {
       controls: ['observability', 'db-firewall'],
     });
   }
-  if (args.installClusterAddons) {
-    targets.push({
+  return targets;
+}
+
+/** The add-ons stack's ServiceMonitors: Traefik in kube-system and cert-manager. */
+export function addonServiceMonitorTargets(): ServiceMonitorTarget[] {
+  return [
+    {
       name: 'traefik',
       namespace: MONITORING_NAMESPACE,
       targetNamespace: 'kube-system',
@@ -84,19 +70,17 @@ export function serviceMonitorTargets(args: {
       selector: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics' },
       endpoint: { port: 'metrics' },
       controls: ['observability'],
-    });
-    if (TLS_CONTROLS.some((id) => args.controls.has(id))) {
-      targets.push({
-        name: 'cert-manager',
-        namespace: MONITORING_NAMESPACE,
-        targetNamespace: 'cert-manager',
-        selector: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'controller' },
-        endpoint: { port: 'tcp-prometheus-servicemonitor' },
-        controls: ['observability'],
-      });
-    }
-  }
-  return targets;
+    },
+    {
+      name: 'cert-manager',
+      namespace: MONITORING_NAMESPACE,
+      targetNamespace: 'cert-manager',
+      selector: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'controller' },
+      // cert-manager 1.21 renamed the metrics port (upgrading-1.20-1.21: tcp-prometheus-servicemonitor -> http-metrics).
+      endpoint: { port: 'http-metrics' },
+      controls: ['observability'],
+    },
+  ];
 }
 
 export function serviceMonitorSpec(target: ServiceMonitorTarget): Record<string, unknown> {
@@ -120,88 +104,22 @@ export function ruleScope(namespace: string, controls: ControlSet): RuleScope {
 export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly prometheusRuleName: pulumi.Output<string>;
   public readonly dashboardConfigMapName: pulumi.Output<string>;
-  public readonly grafanaAdminSecretName: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ObservabilityStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('secure-workshop:index:ObservabilityStack', name, {}, opts);
-    if (!args.controls.has('observability'))
+    const { context } = args;
+    if (!context.controls.has('observability'))
       throw new Error('ObservabilityStack needs the observability control');
+    const namespace = context.namespaceRef ?? context.namespace;
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-    const labels = appLabels('observability', args.stack);
+    const labels = appLabels('observability', context.stack);
     const annotations = (...extra: ControlId[]) =>
-      new AppliedControls(args.controls).mark('observability', ...extra).annotations();
-    const crdDependencies: pulumi.Input<pulumi.Resource>[] = [...(args.crdDependencies ?? [])];
+      new AppliedControls(context.controls).mark('observability', ...extra).annotations();
+    const crdOpts = { ...childOpts, dependsOn: args.prometheusOperator ? [args.prometheusOperator] : [] };
 
-    let grafanaSecretName: string | undefined;
-    if (args.installClusterAddons) {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-namespace`,
-        {
-          metadata: {
-            name: MONITORING_NAMESPACE,
-            labels: {
-              // The charts' node-level parts are off; baseline is what the rest needs (restricted warns).
-              'pod-security.kubernetes.io/enforce': 'baseline',
-              'pod-security.kubernetes.io/warn': 'restricted',
-              'pod-security.kubernetes.io/audit': 'restricted',
-            },
-            annotations: {
-              ...annotations(),
-              'secure-workshop.dev/waive-namespace-pod-security': MONITORING_PSS_WAIVER,
-            },
-          },
-        },
-        childOpts,
-      );
-      const password = new random.RandomPassword(
-        `${name}-grafana-password`,
-        { length: 32, special: false },
-        { parent: this },
-      );
-      const grafanaSecret = new k8s.core.v1.Secret(
-        `${name}-grafana-admin`,
-        {
-          metadata: {
-            name: GRAFANA_ADMIN_SECRET,
-            namespace: MONITORING_NAMESPACE,
-            labels,
-            annotations: annotations('generated-secrets'),
-          },
-          type: 'Opaque',
-          stringData: { 'admin-user': 'admin', 'admin-password': password.result },
-        },
-        { ...childOpts, dependsOn: [namespace] },
-      );
-      grafanaSecretName = GRAFANA_ADMIN_SECRET;
-      const releaseOpts = { ...childOpts, dependsOn: [namespace, grafanaSecret] };
-      const prometheus = helmChart(
-        `${name}-kube-prometheus-stack`,
-        {
-          ...KUBE_PROMETHEUS_STACK,
-          namespace: MONITORING_NAMESPACE,
-          createNamespace: false,
-          values: kubePrometheusStackValues(GRAFANA_ADMIN_SECRET),
-        },
-        releaseOpts,
-      );
-      helmChart(
-        `${name}-loki`,
-        { ...LOKI, namespace: MONITORING_NAMESPACE, createNamespace: false, values: lokiValues() },
-        releaseOpts,
-      );
-      helmChart(
-        `${name}-alloy`,
-        { ...ALLOY, namespace: MONITORING_NAMESPACE, createNamespace: false, values: alloyValues() },
-        releaseOpts,
-      );
-      crdDependencies.push(prometheus);
-    }
-
-    const crdOpts = { ...childOpts, dependsOn: crdDependencies };
     for (const target of serviceMonitorTargets({
-      namespace: args.namespace,
-      controls: args.controls,
-      installClusterAddons: args.installClusterAddons,
+      namespace: context.namespace,
+      controls: context.controls,
       apiMetricsPortName: args.apiMetricsPortName ?? 'metrics',
     })) {
       new k8s.apiextensions.CustomResource(
@@ -209,25 +127,20 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         {
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'ServiceMonitor',
-          metadata: {
-            name: target.name,
-            namespace: target.namespace,
-            labels,
-            annotations: annotations(...target.controls),
-          },
+          metadata: { name: target.name, namespace, labels, annotations: annotations(...target.controls) },
           spec: serviceMonitorSpec(target),
         },
         crdOpts,
       );
     }
 
-    const scope = ruleScope(args.namespace, args.controls);
+    const scope = ruleScope(context.namespace, context.controls);
     const rule = new k8s.apiextensions.CustomResource(
       `${name}-security-alerts`,
       {
         apiVersion: 'monitoring.coreos.com/v1',
         kind: 'PrometheusRule',
-        metadata: { name: 'security-alerts', namespace: args.namespace, labels, annotations: annotations() },
+        metadata: { name: 'security-alerts', namespace, labels, annotations: annotations() },
         spec: { groups: prometheusRuleGroups(scope) },
       },
       crdOpts,
@@ -237,11 +150,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       {
         metadata: {
           name: 'loki-security-rules',
-          namespace: args.namespace,
+          namespace,
           labels: { ...labels, ...LOKI_RULE_LABEL },
           annotations: annotations(),
         },
-        data: { [`${args.namespace}-security.yaml`]: stringify({ groups: lokiRuleGroups(scope) }) },
+        data: { [`${context.namespace}-security.yaml`]: stringify({ groups: lokiRuleGroups(scope) }) },
       },
       childOpts,
     );
@@ -250,13 +163,13 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       {
         metadata: {
           name: 'security-dashboard',
-          namespace: args.namespace,
+          namespace,
           labels: { ...labels, ...DASHBOARD_LABEL },
           annotations: annotations(),
         },
         data: {
-          [`security-events-${args.namespace}.json`]: JSON.stringify(
-            securityDashboard(args.namespace, scope.gateway),
+          [`security-events-${context.namespace}.json`]: JSON.stringify(
+            securityDashboard(context.namespace, scope.gateway),
           ),
         },
       },
@@ -265,11 +178,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     this.prometheusRuleName = rule.metadata.name;
     this.dashboardConfigMapName = dashboard.metadata.name;
-    this.grafanaAdminSecretName = pulumi.output(grafanaSecretName);
     this.registerOutputs({
       prometheusRuleName: this.prometheusRuleName,
       dashboardConfigMapName: this.dashboardConfigMapName,
-      grafanaAdminSecretName: this.grafanaAdminSecretName,
     });
   }
 }

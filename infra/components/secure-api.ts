@@ -5,13 +5,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
 import { selectorLabels } from '../lib/labels';
-import {
-  containerHardening,
-  httpProbes,
-  podSecurity,
-  restrictedPodSecurityContext,
-  scratchVolume,
-} from '../lib/pod-security';
+import { containerHardening, httpProbes, podSecurity } from '../lib/pod-security';
 import {
   type StackContext,
   applied,
@@ -29,11 +23,15 @@ type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 export const API_NAME = 'api';
-export const MIGRATE_NAME = 'migrate';
 export const API_UID = 10001;
 export const API_PORTS = { http: 3000, https: 8443, metrics: 9464 } as const;
-/** The API image's migration entry point (schema + the workshop's deterministic seed). */
-export const MIGRATE_COMMAND = ['node', 'dist/migrate.js', '--seed'];
+/**
+ * The API's switch for postgres.js named prepared statements: JumpWire 4.0.0 labels rows by the last
+ * RowDescription and does not track named statements, so behind it every query goes unnamed.
+ */
+export const PREPARED_STATEMENTS_ENV = 'PGPREPARE';
+/** Rolls the API's pods when its database credential changes (a rotation, a re-signed token). */
+export const DB_CREDENTIALS_CHECKSUM_ANNOTATION = 'secure-workshop.dev/db-credentials-checksum';
 export const JWT_AUDIENCE = 'secure-workshop-api';
 export const ALL_SCOPES = ['read:user', 'modify:user', 'read:transaction', 'modify:transaction'] as const;
 export const RECONCILER_SCOPES = ['read:user', 'read:transaction'] as const;
@@ -88,13 +86,10 @@ export interface SecureApiArgs {
   image: string;
   /** How the API reaches the database (PostgreSQL directly, or the firewall). */
   database: DbClient;
-  /** How the migrate Job reaches PostgreSQL (always directly, as the owner). */
-  migrateDatabase: DbClient;
   /** Required with tls-in-transit. */
   ca?: CertificateAuthority;
-  /** Resources the API must wait for (the firewall, the database). */
+  /** Resources the API must wait for (the migration, the firewall's smoke test). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
-  migrateDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class SecureApi extends pulumi.ComponentResource {
@@ -111,7 +106,6 @@ export class SecureApi extends pulumi.ComponentResource {
   /** A client with every scope for people working through the exercises. */
   public readonly workshopClientSecret: pulumi.Output<string> | undefined;
   public readonly deployment: k8s.apps.v1.Deployment;
-  public readonly migrateJob: k8s.batch.v1.Job;
 
   constructor(name: string, args: SecureApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super('secure-workshop:index:SecureApi', name, {}, opts);
@@ -136,11 +130,7 @@ export class SecureApi extends pulumi.ComponentResource {
     const volumes: Volume[] = [...args.database.volumes];
     const mounts: VolumeMount[] = [...args.database.mounts];
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(args.dependsOn ?? [])];
-    if (
-      args.database.env.some((variable) => variable.name === 'PGSSLMODE' && variable.value === 'verify-full')
-    ) {
-      podControls.mark('db-tls');
-    }
+    if (args.database.tls) podControls.mark('db-tls');
     if (has('db-firewall')) podControls.mark('db-firewall');
     if (has('generated-secrets')) podControls.mark('generated-secrets');
 
@@ -230,6 +220,7 @@ export class SecureApi extends pulumi.ComponentResource {
 
     if (!podControls.use('security-headers')) env.push(literalEnv('SECURITY_HEADERS', 'off'));
     env.push(...args.database.env);
+    if (has('db-firewall')) env.push(literalEnv(PREPARED_STATEMENTS_ENV, 'off'));
 
     if (hardened) {
       dependsOn.push(
@@ -246,7 +237,14 @@ export class SecureApi extends pulumi.ComponentResource {
           replicas: 1,
           selector: { matchLabels: selectorLabels(API_NAME) },
           template: {
-            metadata: { labels, annotations: podControls.annotations() },
+            metadata: {
+              labels,
+              // Only the checksum is an Output (a secret): the controls beside it stay readable.
+              annotations: {
+                ...podControls.annotations(),
+                [DB_CREDENTIALS_CHECKSUM_ANNOTATION]: args.database.credentialsChecksum,
+              },
+            },
             spec: {
               ...(hardened ? { serviceAccountName: API_NAME, automountServiceAccountToken: false } : {}),
               ...podSecurity(
@@ -301,8 +299,6 @@ export class SecureApi extends pulumi.ComponentResource {
     );
     this.serviceName = service.metadata.name;
 
-    this.migrateJob = this.migrate(name, args, k8sOpts);
-
     this.registerOutputs({
       serviceName: this.serviceName,
       url: this.url,
@@ -310,56 +306,5 @@ export class SecureApi extends pulumi.ComponentResource {
       reconcilerClientSecret: this.reconcilerClientSecret,
       workshopClientSecret: this.workshopClientSecret,
     });
-  }
-
-  /** Schema migrations and the seed run once per deployment as a Job, never at API start-up. */
-  private migrate(name: string, args: SecureApiArgs, opts: pulumi.CustomResourceOptions): k8s.batch.v1.Job {
-    const { context } = args;
-    const controls = applied(context);
-    const hardened = controls.use('pod-hardening');
-    if (
-      args.migrateDatabase.env.some(
-        (variable) => variable.name === 'PGSSLMODE' && variable.value === 'verify-full',
-      )
-    ) {
-      controls.mark('db-tls');
-    }
-    controls.mark('generated-secrets');
-    const tmp = scratchVolume('tmp', '/tmp');
-    const labels = objectMeta(context, MIGRATE_NAME, MIGRATE_NAME, controls).labels;
-    return new k8s.batch.v1.Job(
-      `${name}-migrate`,
-      {
-        metadata: objectMeta(context, MIGRATE_NAME, MIGRATE_NAME, controls),
-        spec: {
-          backoffLimit: 6,
-          template: {
-            metadata: { labels, annotations: controls.annotations() },
-            spec: {
-              restartPolicy: 'Never',
-              ...(hardened
-                ? {
-                    automountServiceAccountToken: false,
-                    securityContext: restrictedPodSecurityContext({ user: API_UID }),
-                  }
-                : {}),
-              containers: [
-                {
-                  name: MIGRATE_NAME,
-                  image: args.image,
-                  command: MIGRATE_COMMAND,
-                  env: args.migrateDatabase.env,
-                  volumeMounts: [...args.migrateDatabase.mounts, ...(hardened ? [tmp.mount] : [])],
-                  ...containerHardening(hardened, 'job', API_UID),
-                },
-              ],
-              volumes: [...args.migrateDatabase.volumes, ...(hardened ? [tmp.volume] : [])],
-            },
-          },
-        },
-      },
-      // A Job's template is immutable and its name fixed: replace it by deleting first.
-      { ...opts, dependsOn: args.migrateDependsOn ?? [], deleteBeforeReplace: true },
-    );
   }
 }

@@ -1,29 +1,86 @@
-// The roles script and the TLS-only pg_hba checked against a real PostgreSQL server.
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// The roles container and the TLS-only pg_hba, run against a real PostgreSQL server: on a database
+// an earlier step created (tables owned by the superuser), with passwords rotated, over TLS only.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate } from '../../test-support/pki';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../../test-support/postgres';
-import { ROLE_NAMES, rolesInitScript, tlsOnlyHba, tlsServerArgs } from './tls-postgres';
+import {
+  ROLE_NAMES,
+  credentialsChecksum,
+  postgresPodSpec,
+  rolesScript,
+  rolesSql,
+  tlsOnlyHba,
+  tlsServerArgs,
+} from './tls-postgres';
 
 const run = promisify(execFile);
 
 let server: PostgresServer;
-const passwords = { owner: 'owner-pw-0123456789abcdef', app: 'app-pw-0123456789abcdef' };
+let scripts: string;
 
 /** psql against the test server with libpq env overrides; resolves to trimmed stdout or rejects with stderr. */
 async function psql(overrides: Record<string, string>, sql: string): Promise<string> {
   const { stdout } = await run(
     join(postgresBinDir(), 'psql'),
     ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-    {
-      env: { ...process.env, ...server.env, ...overrides },
-    },
+    { env: { ...process.env, ...server.env, ...overrides } },
   );
   return stdout.trim();
 }
+
+interface Passwords {
+  owner: string;
+  app: string;
+  firewall?: string;
+}
+
+/**
+ * Runs the roles container's script as the pod would (its command, its env) until it reports
+ * ready, then stops it with SIGTERM as kubelet does; rejects with its stderr when it fails.
+ */
+async function applyRoles(passwords: Passwords, env: Record<string, string> = {}): Promise<string> {
+  const ready = join(scripts, `ready-${Date.now()}`);
+  const child: ChildProcess = spawn('sh', [join(scripts, 'apply-roles.sh')], {
+    env: {
+      ...process.env,
+      ...server.env,
+      PGDATABASE: 'bank',
+      PATH: `${postgresBinDir()}:${process.env.PATH ?? ''}`,
+      ROLES_READY_FILE: ready,
+      SUPERUSER_PASSWORD: server.password,
+      OWNER_PASSWORD: passwords.owner,
+      APP_PASSWORD: passwords.app,
+      FIREWALL_PASSWORD: passwords.firewall ?? 'firewall-pw-0123456789abcdef',
+      ...env,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  for (let waited = 0; !existsSync(ready); waited += 50) {
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('wait'), 50))]);
+    if (code !== 'wait') throw new Error(`roles script exited ${String(code)}: ${stderr.trim()}`);
+    if (waited > 30_000) throw new Error(`roles script not ready after 30 s: ${stderr.trim()}`);
+  }
+  child.kill('SIGTERM');
+  expect(await exited, 'SIGTERM ends the idle loop cleanly').toBe(0);
+  return stdout;
+}
+
+const as = (role: 'owner' | 'app' | 'firewall', password: string, extra: Record<string, string> = {}) => ({
+  PGUSER: ROLE_NAMES[role],
+  PGPASSWORD: password,
+  PGDATABASE: 'bank',
+  ...extra,
+});
 
 beforeAll(async () => {
   const ca = await createCertificateAuthority('tls-postgres test CA');
@@ -34,49 +91,215 @@ beforeAll(async () => {
     usage: 'server',
   });
   server = await startPostgres({ tls: { cert: certificate.cert, key: certificate.key, ca: ca.cert } });
-  await writeFile(join(server.dataDir, 'pg_hba.conf'), tlsOnlyHba());
-  await psql({}, 'SELECT pg_reload_conf()');
+  // The roles ConfigMap as mounted in the pod: the script and its SQL side by side.
+  scripts = await mkdtemp(join(tmpdir(), 'roles-'));
+  await chmod(scripts, 0o755);
+  await writeFile(join(scripts, 'apply-roles.sh'), rolesScript(), { mode: 0o555 });
+  await writeFile(join(scripts, 'roles.sql'), rolesSql(), { mode: 0o444 });
+  // A database as step 0 left it: created by the image, tables created by the superuser.
   await psql({}, 'CREATE DATABASE bank');
-  await run('sh', ['-c', rolesInitScript()], {
-    env: {
-      ...process.env,
-      ...server.env,
-      PATH: `${postgresBinDir()}:${process.env.PATH ?? ''}`,
-      POSTGRES_USER: server.user,
-      POSTGRES_DB: 'bank',
-      POSTGRES_OWNER_PASSWORD: passwords.owner,
-      POSTGRES_APP_PASSWORD: passwords.app,
-    },
-  });
+  await psql(
+    { PGDATABASE: 'bank' },
+    'CREATE TABLE users (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, email text); ' +
+      "INSERT INTO users (email) VALUES ('a@example.com')",
+  );
 }, 120_000);
 
 afterAll(async () => {
   await server?.stop();
+  if (scripts) await rm(scripts, { recursive: true, force: true });
 });
 
-const as = (role: 'owner' | 'app', extra: Record<string, string> = {}) => ({
-  PGUSER: ROLE_NAMES[role],
-  PGPASSWORD: passwords[role],
-  PGDATABASE: 'bank',
-  ...extra,
+describe('roles container on a database an earlier step created', () => {
+  const first: Passwords = { owner: 'owner-pw-0123456789abcdef', app: 'app-pw-0123456789abcdef' };
+  const rotated: Passwords = { owner: 'owner-pw-rotated-9876543210', app: 'app-pw-rotated-9876543210' };
+
+  it('creates the roles, hands the superuser-owned tables over and grants rows to the app', async () => {
+    await psql(
+      { PGDATABASE: 'bank' },
+      'CREATE TABLE transactions (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, user_id int)',
+    );
+    const out = await applyRoles(first);
+    expect(out).toContain('"roles":"applied"');
+    expect(out).not.toContain(first.app);
+    const owners = await psql(
+      as('owner', first.owner),
+      "SELECT string_agg(tablename || '=' || tableowner, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    expect(owners).toBe('transactions=bank_owner users=bank_firewall');
+    expect(await psql(as('app', first.app), 'SELECT count(*) FROM users')).toBe('1');
+    await psql(as('app', first.app), "INSERT INTO users (email) VALUES ('b@example.com')");
+    await expect(psql(as('app', first.app), 'DROP TABLE users')).rejects.toThrow(/must be owner/);
+    await expect(psql(as('app', first.app), 'CREATE TABLE evil (id int)')).rejects.toThrow(
+      /permission denied for schema public/,
+    );
+    // Tables the owner creates later (the migrate Job) are the app's to use, not to change.
+    await psql(as('owner', first.owner), 'CREATE TABLE later (id int); INSERT INTO later VALUES (1)');
+    expect(await psql(as('app', first.app), 'SELECT count(*) FROM later')).toBe('1');
+  });
+
+  it('is idempotent and rotates passwords on an existing database', async () => {
+    await applyRoles(first);
+    await applyRoles(rotated);
+    await expect(psql(as('app', first.app), 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+    await expect(psql(as('owner', first.owner), 'SELECT 1')).rejects.toThrow(
+      /password authentication failed/,
+    );
+    expect(await psql(as('app', rotated.app), 'SELECT count(*) FROM users')).toBe('2');
+    expect(await psql(as('owner', rotated.owner), 'SELECT 1')).toBe('1');
+  });
+
+  it('reads passwords from files (the generated Secret) as well as from the environment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'passwords-'));
+    await writeFile(join(dir, 'app'), 'app-pw-from-a-file-0123456789', { mode: 0o600 });
+    await applyRoles(rotated, { APP_PASSWORD: '', APP_PASSWORD_FILE: join(dir, 'app') });
+    expect(await psql(as('app', 'app-pw-from-a-file-0123456789'), 'SELECT 1')).toBe('1');
+    await rm(dir, { recursive: true });
+  });
+
+  it('refuses to run with an empty password, naming it', async () => {
+    await expect(applyRoles({ owner: rotated.owner, app: '' })).rejects.toThrow(
+      /roles: APP_PASSWORD is empty/,
+    );
+  });
+
+  it('keeps other roles out of the bank database', async () => {
+    await psql({}, "CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
+    await expect(
+      psql({ PGUSER: 'outsider', PGPASSWORD: 'outsider-pw', PGDATABASE: 'bank' }, 'SELECT 1'),
+    ).rejects.toThrow(/permission denied for database "?bank"?/);
+  });
+});
+
+describe("the firewall's upstream role (what JumpWire 4.0.0 does at start, as bank_firewall)", () => {
+  const firewall = 'firewall-pw-0123456789abcdef';
+  const owner = 'owner-pw-for-the-firewall-tests';
+  const app = 'app-pw-for-the-firewall-tests';
+
+  beforeAll(async () => {
+    await applyRoles({ owner, app, firewall });
+  });
+
+  it('gets users from a migration that creates it afresh (event trigger), the owner keeps migrating it', async () => {
+    await psql(as('owner', owner), 'DROP TABLE users');
+    await psql(
+      as('owner', owner),
+      'CREATE TABLE users (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, credit_card text)',
+    );
+    expect(await psql(as('owner', owner), "SELECT tableowner FROM pg_tables WHERE tablename = 'users'")).toBe(
+      'bank_firewall',
+    );
+    await psql(as('owner', owner), 'ALTER TABLE users ADD COLUMN email text');
+    await psql(
+      as('app', app),
+      "INSERT INTO users (credit_card, email) VALUES ('4111111111111111', 'x@example.com')",
+    );
+  });
+
+  // Statement shapes of lib/jumpwire/proxy/postgres/setup.ex @4.0.0: enable_database/2, enable_table/3,
+  // upsert_metadata/3 (the function bodies are stand-ins; their names and kinds are JumpWire's).
+  it('runs the start-up setup: extensions, its own table, functions, trigger and shadow columns on users', async () => {
+    const setup = [
+      'CREATE EXTENSION IF NOT EXISTS pgcrypto',
+      'CREATE EXTENSION IF NOT EXISTS hstore',
+      'CREATE TABLE IF NOT EXISTS jumpwire_proxy_schema_fields (table_name varchar(64) NOT NULL, field varchar(64) NOT NULL, encrypt boolean, token_format varchar(64), CONSTRAINT table_field UNIQUE(table_name, field))',
+      'CREATE INDEX IF NOT EXISTS jumpwire_proxy_schema_fields_table_name_encrypt ON jumpwire_proxy_schema_fields (table_name, encrypt)',
+      "CREATE OR REPLACE FUNCTION jumpwire_encrypt(field text) RETURNS text LANGUAGE sql AS $$ SELECT 'jumpwire_' || encode(digest(field, 'sha256'), 'hex') $$",
+      'CREATE OR REPLACE FUNCTION jumpwire_update_encrypt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$',
+      'DROP TRIGGER IF EXISTS jumpwireEncrypt ON users',
+      "DELETE FROM jumpwire_proxy_schema_fields WHERE table_name = 'users'",
+      'CREATE TRIGGER jumpwireEncrypt BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION jumpwire_update_encrypt()',
+      "INSERT INTO jumpwire_proxy_schema_fields (table_name, field, encrypt, token_format) VALUES ('users', 'credit_card', true, NULL) ON CONFLICT ON CONSTRAINT table_field DO UPDATE SET encrypt = EXCLUDED.encrypt",
+      'ALTER TABLE users ADD COLUMN IF NOT EXISTS credit_card_jw_handle INT',
+      'CREATE INDEX IF NOT EXISTS users_credit_card_jw_handle_index ON users (credit_card_jw_handle)',
+      'ALTER TABLE users ADD COLUMN IF NOT EXISTS credit_card_jw_enc TEXT',
+      'SELECT count(*) FROM users',
+    ];
+    for (const statement of setup) await psql(as('firewall', firewall), statement);
+    // ... and a second start does all of it again.
+    for (const statement of setup) await psql(as('firewall', firewall), statement);
+    expect(await psql(as('firewall', firewall), "SELECT jumpwire_encrypt('4111')")).toMatch(/^jumpwire_/);
+  });
+
+  it('has row rights on the other tables and nothing more (what a compromised API gets through it)', async () => {
+    await psql(as('firewall', firewall), 'INSERT INTO transactions (user_id) VALUES (1)');
+    expect(await psql(as('firewall', firewall), 'SELECT count(*) >= 1 FROM transactions')).toBe('t');
+    for (const statement of [
+      'DROP TABLE transactions',
+      'ALTER TABLE transactions ADD COLUMN note text',
+      'TRUNCATE transactions',
+      'ALTER TABLE transactions DISABLE TRIGGER ALL',
+    ]) {
+      await expect(psql(as('firewall', firewall), statement), statement).rejects.toThrow(
+        /must be owner|permission denied/,
+      );
+    }
+    await expect(psql(as('firewall', firewall), 'CREATE EXTENSION citext')).rejects.toThrow(
+      /permission denied|must be owner|not allowed/,
+    );
+    await expect(psql(as('firewall', firewall), 'CREATE DATABASE other')).rejects.toThrow(
+      /permission denied/,
+    );
+  });
 });
 
 describe('TLS-only pg_hba', () => {
+  const app = 'app-pw-for-the-hba-tests-0123';
+
+  beforeAll(async () => {
+    await applyRoles({ owner: 'owner-pw-for-the-hba-tests', app });
+    await writeFile(join(server.dataDir, 'pg_hba.conf'), tlsOnlyHba());
+    await psql({}, 'SELECT pg_reload_conf()');
+  });
+
   it('admits a verify-full TLS connection with the role password', async () => {
-    expect(await psql(as('app'), 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).toBe('t');
+    expect(await psql(as('app', app), 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).toBe('t');
   });
 
   it('rejects a plaintext connection even with the right password', async () => {
-    await expect(psql(as('app', { PGSSLMODE: 'disable' }), 'SELECT 1')).rejects.toThrow(
+    await expect(psql(as('app', app, { PGSSLMODE: 'disable' }), 'SELECT 1')).rejects.toThrow(
       /rejects connection|no encryption/,
     );
   });
 
   it('rejects a wrong password over TLS', async () => {
-    await expect(psql(as('app', { PGPASSWORD: 'wrong' }), 'SELECT 1')).rejects.toThrow(
-      /password authentication failed/,
-    );
+    await expect(psql(as('app', 'wrong'), 'SELECT 1')).rejects.toThrow(/password authentication failed/);
   });
+
+  // The pod's roles container: OS user postgres (uid 70) on the socket, peer, no password needed.
+  it.runIf(userInfo().uid === 0)(
+    'lets the OS user postgres in by peer on the socket, nobody else',
+    async () => {
+      const socket = dirname(server.dataDir);
+      const { stdout } = await run(
+        'runuser',
+        [
+          '-u',
+          'postgres',
+          '--',
+          join(postgresBinDir(), 'psql'),
+          '-X',
+          '-A',
+          '-t',
+          '-c',
+          'SELECT current_user',
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            PGHOST: socket,
+            PGPORT: String(server.port),
+            PGUSER: 'postgres',
+            PGDATABASE: 'bank',
+          },
+        },
+      );
+      expect(stdout.trim()).toBe('postgres');
+      await expect(
+        psql({ PGHOST: socket, PGUSER: 'postgres', PGPASSWORD: 'wrong', PGSSLMODE: 'disable' }, 'SELECT 1'),
+      ).rejects.toThrow(/Peer authentication failed/);
+    },
+  );
 
   it('sets TLS 1.2 as the minimum and points at the mounted files', () => {
     expect(tlsServerArgs()).toEqual(
@@ -90,26 +313,52 @@ describe('TLS-only pg_hba', () => {
   });
 });
 
-describe('roles init script', () => {
-  it('lets the owner migrate and the app role use rows but not change the schema', async () => {
-    await psql(
-      as('owner'),
-      'CREATE TABLE users (id serial PRIMARY KEY, email text); INSERT INTO users (email) VALUES ($$a@example.com$$)',
-    );
-    expect(await psql(as('app'), 'SELECT count(*) FROM users')).toBe('1');
-    await psql(as('app'), 'INSERT INTO users (email) VALUES ($$b@example.com$$)');
-    expect(await psql(as('app'), 'SELECT count(*) FROM users')).toBe('2');
-    await expect(psql(as('app'), 'DROP TABLE users')).rejects.toThrow(/must be owner/);
-    await expect(psql(as('app'), 'CREATE TABLE evil (id int)')).rejects.toThrow(
-      /permission denied for schema public/,
-    );
-    expect(await psql(as('owner'), 'SELECT count(*) FROM users')).toBe('2');
+interface PlainContainer {
+  name: string;
+  env?: { name: string; value?: string }[];
+  securityContext?: Record<string, unknown>;
+}
+const containersOf = (spec: ReturnType<typeof postgresPodSpec>) => spec.containers as PlainContainer[];
+
+describe('postgresPodSpec', () => {
+  const base = { image: 'postgres:17', rolesConfigMap: 'postgres-roles' };
+
+  it('runs the roles container as uid 70 in every stack (peer maps the OS user to the role)', () => {
+    for (const hardened of [false, true]) {
+      const spec = postgresPodSpec({ ...base, tls: hardened, hardened, passwords: { kind: 'default' } });
+      const roles = containersOf(spec).find((container) => container.name === 'roles');
+      expect(roles?.securityContext).toMatchObject({ runAsUser: 70, runAsGroup: 70 });
+      // The group reads the TLS key and the password files; without either there is nothing to share.
+      if (hardened) expect(spec.securityContext).toMatchObject({ fsGroup: 70 });
+      else expect(spec.securityContext).toBeUndefined();
+    }
   });
 
-  it('keeps other roles out of the bank database', async () => {
-    await psql({}, "CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
-    await expect(
-      psql({ PGUSER: 'outsider', PGPASSWORD: 'outsider-pw', PGDATABASE: 'bank' }, 'SELECT 1'),
-    ).rejects.toThrow(/permission denied for database "?bank"?/);
+  it('hands generated passwords over as files, the workshop default as plain env', () => {
+    const generated = postgresPodSpec({
+      ...base,
+      tls: true,
+      hardened: true,
+      passwords: { kind: 'generated', secretName: 'postgres-credentials' },
+    });
+    const envOf = (spec: typeof generated, name: string) =>
+      containersOf(spec).find((c) => c.name === name)?.env ?? [];
+    expect(envOf(generated, 'postgres')).toContainEqual({
+      name: 'POSTGRES_PASSWORD_FILE',
+      value: '/etc/postgresql/passwords/superuser-password',
+    });
+    expect(envOf(generated, 'roles').map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(['OWNER_PASSWORD_FILE', 'APP_PASSWORD_FILE', 'SUPERUSER_PASSWORD_FILE']),
+    );
+    const plain = postgresPodSpec({ ...base, tls: false, hardened: false, passwords: { kind: 'default' } });
+    expect(envOf(plain, 'roles')).toContainEqual({ name: 'APP_PASSWORD', value: 'postgres' });
+  });
+
+  it('changes the credentials checksum with any password, and never contains one', () => {
+    const a = credentialsChecksum(['one', 'two']);
+    expect(credentialsChecksum(['one', 'two'])).toBe(a);
+    expect(credentialsChecksum(['one', 'twO'])).not.toBe(a);
+    expect(credentialsChecksum(['on', 'etwo'])).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -24,26 +24,23 @@ function fakeIssuer(provider: k8s.Provider): GatewayCertificateIssuer {
   };
 }
 
-async function render(
-  controls: ControlId[],
-  extra: { installClusterAddons?: boolean; traefikSource?: 'k3s-bundled' | 'helm-chart' } = {},
-) {
+async function render(controls: ControlId[]) {
   const run = await runProgram({
     stack: 'end',
     config: {},
     program: () => {
       const provider = new k8s.Provider('k8s', {});
       const gateway = new TraefikGateway('gateway', {
-        namespace: 'workshop-end',
-        stack: 'end',
-        controls: controlSet(controls.flatMap(withRequirements)),
+        context: {
+          stack: 'end',
+          namespace: 'workshop-end',
+          controls: controlSet(controls.flatMap(withRequirements)),
+        },
         provider,
         host: 'api.end.workshop.test',
         jwtPublicKeyPem: pulumi.secret(pem),
         jwtAudience: 'secure-workshop-api',
         certificates: fakeIssuer(provider),
-        installClusterAddons: extra.installClusterAddons ?? true,
-        ...(extra.traefikSource ? { traefikSource: extra.traefikSource } : {}),
       });
       return { chain: gateway.middlewareChain };
     },
@@ -62,16 +59,11 @@ function annotations(resource: RecordedResource | undefined): Record<string, str
 }
 
 describe('TraefikGateway under the mock runtime', () => {
-  it('configures k3s Traefik with the pinned plugins and creates the edge objects', async () => {
+  it('creates the edge objects in the stack namespace and nothing cluster-wide', async () => {
     const run = await render(['api-gateway', 'security-headers']);
     expect(run.warnings).toEqual([]);
-    const config = findObject(run.resources, 'HelmChartConfig', 'traefik');
-    expect((config?.inputs.metadata as { namespace: string }).namespace).toBe('kube-system');
-    const valuesContent = String(spec(config).valuesContent);
-    expect(valuesContent).toContain('moduleName: github.com/traefik-plugins/traefik-jwt-plugin');
-    expect(valuesContent).toContain('version: v0.10.0');
-    expect(valuesContent).toContain('moduleName: github.com/tomMoulard/fail2ban');
-    expect(valuesContent).toContain('version: v0.9.0');
+    // k3s's Traefik configuration belongs to the add-ons stack (cluster-addons.ts).
+    expect(findObject(run.resources, 'HelmChartConfig', 'traefik')).toBeUndefined();
 
     const types = run.resources.map((r) => r.type);
     expect(types.filter((t) => t === 'kubernetes:traefik.io/v1alpha1:Middleware')).toHaveLength(6);
@@ -120,7 +112,8 @@ describe('TraefikGateway under the mock runtime', () => {
   it('without mtls-internal the transport trusts the CA but presents no client certificate', async () => {
     const run = await render(['api-gateway']);
     const transport = spec(findObject(run.resources, 'ServersTransport', 'api-upstream'));
-    expect(transport).toMatchObject({ rootCAsSecrets: ['api-gateway-tls'], insecureSkipVerify: false });
+    expect(transport).toMatchObject({ rootCAs: [{ secret: 'api-gateway-tls' }], insecureSkipVerify: false });
+    expect(transport).not.toHaveProperty('rootCAsSecrets');
     expect(transport).not.toHaveProperty('certificatesSecrets');
     expect(findObject(run.resources, 'Certificate', 'api-gateway-client-tls')).toBeUndefined();
   });
@@ -130,7 +123,7 @@ describe('TraefikGateway under the mock runtime', () => {
     const transportResource = findObject(run.resources, 'ServersTransport', 'api-upstream');
     expect(spec(transportResource)).toMatchObject({
       serverName: 'api.workshop-end.svc',
-      rootCAsSecrets: ['api-gateway-tls'],
+      rootCAs: [{ secret: 'api-gateway-tls' }],
       certificatesSecrets: ['api-gateway-client-tls'],
     });
     expect(annotations(transportResource)['secure-workshop.dev/controls']).toContain('mtls-internal');
@@ -159,24 +152,11 @@ describe('TraefikGateway under the mock runtime', () => {
     ).toEqual([]);
   });
 
-  it('installs nothing cluster-wide without installClusterAddons, and Traefik itself from its chart on request', async () => {
-    const shared = await render(['api-gateway'], { installClusterAddons: false });
-    expect(findObject(shared.resources, 'HelmChartConfig', 'traefik')).toBeUndefined();
-    const chart = await render(['api-gateway'], { traefikSource: 'helm-chart' });
-    const release = chart.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release');
-    expect(release?.inputs).toMatchObject({ chart: 'traefik', version: '27.0.2' });
-    expect(JSON.stringify(release?.inputs.values)).toContain('traefik-jwt-plugin');
-    expect(release?.inputs.namespace).toBe('kube-system');
-    // Its CRDs come with the release: the middlewares wait for it.
-    expect(findObject(chart.resources, 'Middleware', 'jwt')?.dependencies).toContain(release?.urn);
-  });
-
   it('refuses to build without the api-gateway control', async () => {
     expect(() =>
       checkTraefikGatewayArgs({
-        controls: controlSet(['authn-jwt']),
+        context: { stack: 'end', namespace: 'workshop-end', controls: controlSet(['authn-jwt']) },
         host: 'a.test',
-        installClusterAddons: true,
       } as never),
     ).toThrow(/api-gateway control/);
   });

@@ -1,15 +1,14 @@
 // The API's edge: Traefik plugins, middlewares, TLS options, certificates, routes and the upstream transport.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { helmChart } from '../lib/helm';
 import { AppliedControls, appLabels } from '../lib/labels';
-import type { ControlId, ControlSet } from '../stacks/controls';
+import type { StackContext } from '../lib/workload';
+import type { ControlId } from '../stacks/controls';
 import {
   DEFAULT_FAIL2BAN,
   DEFAULT_RATE_LIMIT,
   MIDDLEWARES,
   TOKEN_RATE_LIMIT,
-  TRAEFIK_CHART,
   fail2banSpec,
   middlewareChain,
   ingressRouteSpec,
@@ -19,8 +18,6 @@ import {
   serversTransportSpec,
   stripIdentityHeadersSpec,
   tlsOptionSpec,
-  traefikValues,
-  traefikValuesContent,
   type Fail2banRules,
   type RateLimit,
 } from './gateway/traefik-config';
@@ -28,10 +25,8 @@ import {
 export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
 
 export interface TraefikGatewayArgs {
-  /** The stack's namespace (`workshop-<stack>`): every route and middleware lives there. */
-  namespace: string;
-  stack: string;
-  controls: ControlSet;
+  /** The stack: every route and middleware lives in its namespace. */
+  context: StackContext;
   provider: k8s.Provider;
   /** Public host name of the API at the gateway, e.g. `api.end.workshop.test` (cert-manager names never use localhost). */
   host: string;
@@ -42,15 +37,12 @@ export interface TraefikGatewayArgs {
   apiService?: { name: string; port: number };
   /** Name in the API's server certificate that Traefik verifies; defaults to `<service>.<namespace>.svc`. */
   apiServerName?: string;
-  /** Install the plugin configuration (k3s HelmChartConfig) or Traefik itself (chart). */
-  installClusterAddons: boolean;
-  traefikSource?: 'k3s-bundled' | 'helm-chart';
   fail2ban?: Fail2banRules;
   rateLimit?: RateLimit;
   /** Route POST /oauth/token without the JWT middleware (clients authenticate with HTTP Basic). */
   exposeTokenEndpoint?: boolean;
-  /** Resources that install the CRDs used here (cert-manager's release, Traefik's chart). */
-  crdDependencies?: pulumi.Input<pulumi.Resource>[];
+  /** The add-ons this relies on (cluster-addons.ts): cert-manager's CRDs, k3s's Traefik plugin configuration. */
+  addons?: pulumi.Resource[];
 }
 
 export interface GatewayObjectNames {
@@ -68,13 +60,9 @@ export const GATEWAY_NAMES: GatewayObjectNames = {
 };
 
 export function checkTraefikGatewayArgs(args: TraefikGatewayArgs): void {
-  if (!args.controls.has('api-gateway')) throw new Error('TraefikGateway needs the api-gateway control');
+  if (!args.context.controls.has('api-gateway'))
+    throw new Error('TraefikGateway needs the api-gateway control');
   if (!args.host) throw new Error('TraefikGateway needs a host name');
-  if (args.traefikSource === 'helm-chart' && !args.installClusterAddons) {
-    throw new Error(
-      'traefikSource "helm-chart" installs Traefik cluster-wide: it needs installClusterAddons',
-    );
-  }
 }
 
 /** What the gateway needs from the CertificateAuthority component (structurally its `certificate`). */
@@ -101,14 +89,15 @@ export class TraefikGateway extends pulumi.ComponentResource {
   constructor(name: string, args: TraefikGatewayArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('secure-workshop:index:TraefikGateway', name, {}, opts);
     checkTraefikGatewayArgs(args);
-    const namespace = args.namespace;
+    const { context } = args;
+    const namespace = context.namespace;
     const api = args.apiService ?? { name: 'api', port: 443 };
-    const mtls = args.controls.has('mtls-internal');
-    const labels = appLabels('api-gateway', args.stack);
+    const mtls = context.controls.has('mtls-internal');
+    const labels = appLabels('api-gateway', context.stack);
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-    const crdDependencies: pulumi.Input<pulumi.Resource>[] = [...(args.crdDependencies ?? [])];
+    const addons = args.addons ?? [];
     const annotate = (...extra: ControlId[]) =>
-      new AppliedControls(args.controls).mark('api-gateway', ...extra).annotations();
+      new AppliedControls(context.controls).mark('api-gateway', ...extra).annotations();
 
     interface ObjectOptions {
       controls?: ControlId[];
@@ -129,42 +118,14 @@ export class TraefikGateway extends pulumi.ComponentResource {
           kind,
           metadata: {
             name: objectName,
-            namespace,
+            namespace: context.namespaceRef ?? namespace,
             labels,
             annotations: annotate(...(options.controls ?? [])),
           },
           spec,
         },
-        { ...childOpts, dependsOn: [...crdDependencies, ...(options.dependsOn ?? [])] },
+        { ...childOpts, dependsOn: [...addons, ...(options.dependsOn ?? [])] },
       );
-
-    if (args.installClusterAddons) {
-      if (args.traefikSource === 'helm-chart') {
-        // kube-system, where a bundled Traefik would run: NetworkPolicies and monitors expect it there.
-        const traefik = helmChart(
-          `${name}-traefik`,
-          {
-            ...TRAEFIK_CHART,
-            namespace: 'kube-system',
-            createNamespace: false,
-            values: traefikValues({ serviceType: 'LoadBalancer' }),
-          },
-          childOpts,
-        );
-        crdDependencies.push(traefik);
-      } else {
-        new k8s.apiextensions.CustomResource(
-          `${name}-traefik-config`,
-          {
-            apiVersion: 'helm.cattle.io/v1',
-            kind: 'HelmChartConfig',
-            metadata: { name: 'traefik', namespace: 'kube-system', annotations: annotate('observability') },
-            spec: { valuesContent: traefikValuesContent() },
-          },
-          childOpts,
-        );
-      }
-    }
 
     custom('fail2ban', 'Middleware', MIDDLEWARES.fail2ban, fail2banSpec(args.fail2ban ?? DEFAULT_FAIL2BAN));
     custom(

@@ -2,6 +2,11 @@
 import { CONTROL_IDS, type ControlId } from '../stacks/controls';
 
 export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
+/**
+ * Pod-template annotations that roll a workload when a credential changes: a sha256 over generated
+ * secrets, which changes with them (masked, like them, in offline renders).
+ */
+export const CHECKSUM_ANNOTATION = /^secure-workshop\.dev\/[a-z-]+-checksum$/;
 export const PART_OF = 'secure-workshop';
 export const NAME_LABEL = 'app.kubernetes.io/name';
 

@@ -1,5 +1,6 @@
 // Pod security presets: the Pod Security Standard "restricted" profile, resources and probes.
 import type * as k8s from '@pulumi/kubernetes';
+import { KUBERNETES_MINOR } from '../platform';
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
@@ -8,9 +9,13 @@ type Probe = k8s.types.input.core.v1.Probe;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
+/**
+ * Enforced at the cluster's own minor, so a refusal names it: `violates PodSecurity
+ * "restricted:v1.36"` (k8s.io/pod-security-admission admission.go; `latest` would print "latest").
+ */
 export const POD_SECURITY_LABELS = {
   'pod-security.kubernetes.io/enforce': 'restricted',
-  'pod-security.kubernetes.io/enforce-version': 'v1.31',
+  'pod-security.kubernetes.io/enforce-version': KUBERNETES_MINOR,
   'pod-security.kubernetes.io/warn': 'restricted',
   'pod-security.kubernetes.io/audit': 'restricted',
 } as const;

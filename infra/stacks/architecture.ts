@@ -2,18 +2,18 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { CertificateAuthority } from '../components/certificate-authority';
+import { ClusterAddons, useClusterAddons } from '../components/cluster-addons';
+import { DatabaseMigration, MIGRATE_NAME } from '../components/database-migration';
 import { EncryptedBackups, RESTORE_CHECK_NAME } from '../components/encrypted-backups';
-import { JUMPWIRE_NAME, JUMPWIRE_PORTS, JumpWireGateway } from '../components/jumpwire-gateway';
+import {
+  JUMPWIRE_NAME,
+  JUMPWIRE_PORTS,
+  JumpWireGateway,
+  SMOKE_TEST_NAME,
+} from '../components/jumpwire-gateway';
 import { ObservabilityStack } from '../components/observability-stack';
 import { ReconcilerJob, RECONCILER_NAME } from '../components/reconciler-job';
-import {
-  API_NAME,
-  API_PORTS,
-  MIGRATE_NAME,
-  SecureApi,
-  WORKSHOP_CLIENT_ID,
-  apiShape,
-} from '../components/secure-api';
+import { API_NAME, API_PORTS, SecureApi, WORKSHOP_CLIENT_ID, apiShape } from '../components/secure-api';
 import { POSTGRES_NAME, POSTGRES_PORT, TlsPostgres } from '../components/tls-postgres';
 import { TraefikGateway } from '../components/traefik-gateway';
 import { AppliedControls, appLabels } from '../lib/labels';
@@ -34,36 +34,12 @@ export const TRAEFIK_PEER = { namespace: 'kube-system', podLabels: { 'app.kubern
 /** The namespace the monitoring charts are installed into (scrapes come from there). */
 export const MONITORING_NAMESPACE = 'monitoring';
 export const BACKUP_NAME = 'backup';
-export const SMOKE_TEST_NAME = `${JUMPWIRE_NAME}-smoke-test`;
 /** Where the backup jobs mount the workshop CA to verify PostgreSQL. */
 export const BACKUP_CA_DIR = '/etc/workshop-ca';
 
 /** The API's public name at the gateway; cert-manager certificates never name localhost. */
 export function gatewayHost(stack: string): string {
   return `api.${stack}.workshop.test`;
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((settle, fail) => {
-    resolve = settle;
-    reject = fail;
-  });
-  // Only the firewall awaits it; without one nothing does, and that must not be an unhandled rejection.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-/**
- * Components that take the namespace as a plain name would otherwise race its creation: every
- * Kubernetes object below them waits for the Namespace (transformations reach all children).
- */
-export function afterNamespace(namespace: pulumi.Resource): pulumi.ResourceTransformation {
-  return (args) =>
-    args.type.startsWith('kubernetes:') && args.type !== 'kubernetes:core/v1:Namespace'
-      ? { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: [namespace] }) }
-      : undefined;
 }
 
 /** The controls that need the workshop CA (and so cert-manager). */
@@ -170,6 +146,7 @@ export interface Architecture {
   namespace: k8s.core.v1.Namespace;
   ca?: CertificateAuthority;
   postgres: TlsPostgres;
+  migration: DatabaseMigration;
   jumpwire?: JumpWireGateway;
   api: SecureApi;
   reconciler: ReconcilerJob;
@@ -177,10 +154,13 @@ export interface Architecture {
   gateway?: TraefikGateway;
   observability?: ObservabilityStack;
   backups?: EncryptedBackups;
-  /** Resources that install CRDs (cert-manager): objects of those kinds depend on them. */
-  crdDependencies: pulumi.Resource[];
 }
 
+/**
+ * The workshop stack, in the order a request's data flows back: PostgreSQL, the migration, the
+ * firewall (with its smoke test), the API, the reconciler; then the edge, monitoring, backups and
+ * the network rules around all of it.
+ */
 export function buildArchitecture(settings: Settings, provider: k8s.Provider): Architecture {
   const controls = controlSet(settings.controls);
   const k8sOpts = { provider };
@@ -204,6 +184,8 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     namespaceRef: namespace.metadata.name,
     controls,
   };
+  const addons = useClusterAddons(controls, provider, { read: settings.renderYamlToDirectory === undefined });
+  const storage = settings.storageClassName ? { storageClassName: settings.storageClassName } : {};
 
   const needsCa = caControls(controls);
   const ca =
@@ -211,8 +193,8 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
       ? new CertificateAuthority('ca', {
           context,
           provider,
-          installCertManager: settings.installClusterAddons,
           controls: needsCa,
+          ...(addons.certManager ? { certManager: addons.certManager } : {}),
         })
       : undefined;
 
@@ -221,13 +203,15 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     provider,
     image: settings.images.postgres,
     ...(ca ? { ca } : {}),
-    ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+    ...storage,
   });
-
-  const migrateDatabase = postgres.clientFor('owner', '/etc/migrate/db-ca');
-  // JumpWire starts after the migration (it reads the schema), the API after JumpWire: the migrate
-  // Job is created with the API, so JumpWire depends on it through a promise settled right after.
-  const migrateJob = deferred<pulumi.Resource>();
+  const migration = new DatabaseMigration('migrate', {
+    context,
+    provider,
+    image: settings.images.api,
+    database: postgres.clientFor('owner', '/etc/migrate/db-ca'),
+    dependsOn: [postgres.statefulSet],
+  });
   const jumpwire =
     controls.has('db-firewall') && ca
       ? new JumpWireGateway('jumpwire', {
@@ -237,31 +221,21 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
           psqlImage: settings.images.postgres,
           ca,
           postgres,
-          dependsOn: [migrateJob.promise],
-          ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
+          // JumpWire reads (and alters) the schema when it starts: after the migration.
+          dependsOn: [migration.job],
+          ...storage,
         })
       : undefined;
-  let api: SecureApi;
-  try {
-    api = new SecureApi('api', {
-      context,
-      provider,
-      image: settings.images.api,
-      database: jumpwire
-        ? jumpwire.clientForApi('/etc/api/db-ca')
-        : postgres.clientFor('app', '/etc/api/db-ca'),
-      migrateDatabase,
-      ...(ca ? { ca } : {}),
-      ...(jumpwire ? { dependsOn: [jumpwire.deployment] } : {}),
-      migrateDependsOn: [postgres.statefulSet],
-    });
-  } catch (error) {
-    migrateJob.reject(error);
-    throw error;
-  }
-  migrateJob.resolve(api.migrateJob);
-  jumpwire?.addSmokeTest([api.migrateJob]);
-
+  const api = new SecureApi('api', {
+    context,
+    provider,
+    image: settings.images.api,
+    database: jumpwire
+      ? jumpwire.clientForApi('/etc/api/db-ca')
+      : postgres.clientFor('app', '/etc/api/db-ca'),
+    ...(ca ? { ca } : {}),
+    dependsOn: jumpwire ? [migration.job, jumpwire.smokeTest] : [migration.job],
+  });
   const reconciler = new ReconcilerJob('reconciler', {
     context,
     provider,
@@ -270,59 +244,39 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     ...(ca ? { ca } : {}),
   });
 
-  const crdDependencies = ca?.certManager ? [ca.certManager] : [];
-  const componentOpts: pulumi.ComponentResourceOptions = { transformations: [afterNamespace(namespace)] };
   const gateway =
     controls.has('api-gateway') && ca && api.jwtPublicKeyPem
-      ? new TraefikGateway(
-          'gateway',
-          {
-            namespace: settings.namespace,
-            stack: settings.stack,
-            controls,
-            provider,
-            host: gatewayHost(settings.stack),
-            jwtPublicKeyPem: api.jwtPublicKeyPem,
-            jwtAudience: api.jwtAudience,
-            certificates: ca,
-            apiService: { name: API_NAME, port: api.shape.servicePort },
-            installClusterAddons: settings.installClusterAddons,
-            crdDependencies,
-          },
-          componentOpts,
-        )
+      ? new TraefikGateway('gateway', {
+          context,
+          provider,
+          host: gatewayHost(settings.stack),
+          jwtPublicKeyPem: api.jwtPublicKeyPem,
+          jwtAudience: api.jwtAudience,
+          certificates: ca,
+          apiService: { name: API_NAME, port: api.shape.servicePort },
+          addons: [addons.certManager, addons.traefikConfig].filter(
+            (addon): addon is pulumi.Resource => addon !== undefined,
+          ),
+        })
       : undefined;
   const observability = controls.has('observability')
-    ? new ObservabilityStack(
-        'observability',
-        {
-          namespace: settings.namespace,
-          stack: settings.stack,
-          controls,
-          provider,
-          installClusterAddons: settings.installClusterAddons,
-          crdDependencies,
-        },
-        componentOpts,
-      )
+    ? new ObservabilityStack('observability', {
+        context,
+        provider,
+        ...(addons.prometheusOperator ? { prometheusOperator: addons.prometheusOperator } : {}),
+      })
     : undefined;
   const backups =
     controls.has('encrypted-backups') && postgres.tls
-      ? new EncryptedBackups(
-          'backups',
-          {
-            namespace: settings.namespace,
-            stack: settings.stack,
-            controls,
-            provider,
-            image: settings.images.backup,
-            backupClient: postgres.clientFor('owner', BACKUP_CA_DIR),
-            // Only the restore check creates (and drops) its scratch database.
-            restoreClient: postgres.clientFor('superuser', BACKUP_CA_DIR),
-            ...(settings.storageClassName ? { storageClassName: settings.storageClassName } : {}),
-          },
-          componentOpts,
-        )
+      ? new EncryptedBackups('backups', {
+          context,
+          provider,
+          image: settings.images.backup,
+          backupClient: postgres.clientFor('owner', BACKUP_CA_DIR),
+          // Only the restore check creates (and drops) its scratch database.
+          restoreClient: postgres.clientFor('superuser', BACKUP_CA_DIR),
+          ...storage,
+        })
       : undefined;
 
   const networkPolicies = controls.has('network-policies')
@@ -350,6 +304,7 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     namespace,
     ...(ca ? { ca } : {}),
     postgres,
+    migration,
     ...(jumpwire ? { jumpwire } : {}),
     api,
     reconciler,
@@ -357,8 +312,12 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
     ...(gateway ? { gateway } : {}),
     ...(observability ? { observability } : {}),
     ...(backups ? { backups } : {}),
-    crdDependencies,
   };
+}
+
+/** The add-ons stack: cert-manager, k3s's Traefik plugin configuration and monitoring; nothing else. */
+export function buildClusterAddons(settings: Settings, provider: k8s.Provider): ClusterAddons {
+  return new ClusterAddons('cluster-addons', { provider, stack: settings.stack });
 }
 
 /** The stack outputs: where things are and how to log in, secrets marked as such. */
@@ -367,8 +326,10 @@ export function stackOutputs(architecture: Architecture, settings: Settings): Re
   return {
     namespace: settings.namespace,
     controls: settings.controls,
+    ...(settings.step === undefined ? {} : { step: settings.step }),
     apiUrl: api.url,
     tokenUrl: api.url + '/oauth/token',
+    apiService: { name: API_NAME, port: api.shape.servicePort, scheme: api.shape.scheme },
     ...(ca ? { caCertPem: ca.certPem, clusterIssuer: ca.issuerName } : {}),
     ...(api.jwtPublicKeyPem
       ? {
@@ -380,6 +341,8 @@ export function stackOutputs(architecture: Architecture, settings: Settings): Re
         }
       : {}),
     ...(jumpwire ? { jumpwireManifestId: jumpwire.manifestId, jumpwireClientId: jumpwire.clientId } : {}),
-    ...(architecture.gateway ? { gatewayUrl: architecture.gateway.url } : {}),
+    ...(architecture.gateway
+      ? { gatewayHost: gatewayHost(settings.stack), gatewayUrl: architecture.gateway.url }
+      : {}),
   };
 }

@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { clientTokenSignedAt } from '../components/jumpwire-gateway';
 import { signJumpWireClientToken } from '../lib/jumpwire-credential';
 import { type ProgramRun, objectName } from '../testing/mocks';
 import {
@@ -83,16 +84,16 @@ describe('what each control does', () => {
     );
   });
 
-  it('tls-in-transit: CA, cert-manager, an HTTPS API on 443 and a reconciler that pins the CA', async () => {
+  it('tls-in-transit: CA, an issuer after cert-manager, an HTTPS API on 443 and a reconciler that pins the CA', async () => {
     const { before, after } = await pairFor('tls-in-transit');
     expect(maybeObject(before, 'ClusterIssuer', 'secure-workshop-effect-tls-in-transit-ca')).toBeUndefined();
-    const release = after.resources.find((resource) => resource.type === 'kubernetes:helm.sh/v3:Release')!;
-    expect(release.inputs).toMatchObject({
-      chart: 'cert-manager',
-      version: 'v1.19.1',
-      repositoryOpts: { repo: 'https://charts.jetstack.io' },
-      values: { crds: { enabled: true } },
-    });
+    // cert-manager belongs to the add-ons stack: this stack reads its CRD and waits for it.
+    expect(after.resources.filter((resource) => resource.type === 'kubernetes:helm.sh/v3:Release')).toEqual(
+      [],
+    );
+    const certManager = after.resources.find((resource) => resource.name === 'addon-cert-manager')!;
+    const issuerResource = after.resources.find((resource) => kind(resource) === 'ClusterIssuer')!;
+    expect(issuerResource.dependencies).toContain(certManager.urn);
     const issuer = object(after, 'ClusterIssuer', 'secure-workshop-effect-tls-in-transit-ca');
     expect(issuer.spec).toEqual({ ca: { secretName: 'secure-workshop-effect-tls-in-transit-ca' } });
     const ca = new X509Certificate(
@@ -140,7 +141,11 @@ describe('what each control does', () => {
   it('db-firewall: JumpWire config, a credential it accepts, the API behind it and a psql smoke test', async () => {
     const { after } = await pairFor('db-firewall');
     const deployment = podSpec(object(after, 'Deployment', 'jumpwire'));
-    expect(deployment.containers[0]!.image).toBe('ghcr.io/extragoodlabs/jumpwire:4.0.0');
+    expect(deployment.containers[0]!.image).toMatch(
+      /^ghcr\.io\/extragoodlabs\/jumpwire:4\.0\.0(@sha256:[0-9a-f]{64})?$/,
+    );
+    // The image's entrypoint steps down with sudo unless it already runs as `jumpwire` (uid 1000).
+    expect(deployment.securityContext).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
     const env = envOf(object(after, 'Deployment', 'jumpwire'));
     expect(env.get('JUMPWIRE_DISABLE_REPORTING')?.value).toBe('true');
     expect(env.get('JUMPWIRE_ROOT_TOKEN')?.valueFrom).toEqual({
@@ -163,22 +168,24 @@ describe('what each control does', () => {
       ssl: true,
       port: 5432,
     });
+    // Without generated-secrets too: its upstream login is a role the roles container creates.
+    expect(config.manifests![0]!.credentials).toEqual({ username: 'bank_firewall', password: 'postgres' });
     const client = config.client_auth![0]!;
     expect(client.manifest_id).toBe(config.manifests![0]!.id);
 
     // The API's password is the token JumpWire computes from its root token for that client.
     const rootToken = after.resources.find((resource) => resource.name === 'jumpwire-root-token')!.state
       .result as string;
-    const signedAt = after.resources.find((resource) => resource.name === 'jumpwire-client-signed-at')!.state
-      .result as number;
     const credentials = object(after, 'Secret', 'jumpwire-client-api').stringData as Record<string, string>;
     expect(credentials.username).toBe(config.manifests![0]!.id);
+    // Signed at the start of the current 30-day period, valid for 90 days: re-signed by the next
+    // `pulumi up` of a new period, never a ten-year credential.
     expect(credentials.password).toBe(
       signJumpWireClientToken({
         secret: rootToken,
         clientId: String(client.id),
-        signedAtMs: signedAt,
-        maxAgeSeconds: 10 * 365 * 24 * 3600,
+        signedAtMs: clientTokenSignedAt(Date.now()),
+        maxAgeSeconds: 90 * 24 * 3600,
       }),
     );
 
@@ -187,8 +194,9 @@ describe('what each control does', () => {
     expect(api.get('PGUSER')?.valueFrom).toEqual({
       secretKeyRef: { name: 'jumpwire-client-api', key: 'username' },
     });
+    expect(api.get('PGPREPARE')?.value).toBe('off');
     const smoke = podSpec(object(after, 'Job', 'jumpwire-smoke-test')).containers[0]!;
-    expect(smoke.command).toContain('psql');
+    expect(String((smoke.command as string[])[2])).toContain('psql');
     expect(envOf(object(after, 'Job', 'jumpwire-smoke-test')).get('PGSSLMODE')?.value).toBe('verify-full');
   });
 
@@ -245,22 +253,35 @@ describe('what each control does', () => {
     );
     expect(passwords.map((resource) => resource.name).sort()).toEqual([
       'postgres-app-password',
+      'postgres-firewall-password',
       'postgres-owner-password',
       'postgres-superuser-password',
     ]);
     const postgres = envOf(object(after, 'StatefulSet', 'postgres'));
-    expect(postgres.get('POSTGRES_PASSWORD')?.valueFrom).toEqual({
-      secretKeyRef: { name: 'postgres-credentials', key: 'superuser-password' },
-    });
+    expect(postgres.get('POSTGRES_PASSWORD_FILE')?.value).toBe(
+      '/etc/postgresql/passwords/superuser-password',
+    );
+    expect(postgres.has('POSTGRES_PASSWORD')).toBe(false);
     const api = envOf(object(after, 'Deployment', 'api'));
     expect(api.get('PGUSER')?.value).toBe('bank_app');
     expect(api.get('PGPASSWORD')?.valueFrom).toEqual({
       secretKeyRef: { name: 'postgres-credentials', key: 'app-password' },
     });
     expect(envOf(object(after, 'Job', 'migrate')).get('PGUSER')?.value).toBe('bank_owner');
-    expect(
-      (object(after, 'ConfigMap', 'postgres-init').data as Record<string, string>)['10-roles.sh'],
-    ).toContain("CREATE ROLE bank_app LOGIN PASSWORD :'app_password'");
+    // The roles container applies them on every start, so a database from an earlier step gets them too.
+    const roles = podSpec(object(after, 'StatefulSet', 'postgres')).containers.find(
+      (c) => c.name === 'roles',
+    )!;
+    expect(roles.env).toContainEqual({
+      name: 'APP_PASSWORD_FILE',
+      value: '/etc/postgresql/passwords/app-password',
+    });
+    const annotations = (
+      object(after, 'StatefulSet', 'postgres').spec as {
+        template: { metadata: { annotations: Record<string, string> } };
+      }
+    ).template.metadata.annotations;
+    expect(annotations['secure-workshop.dev/credentials-checksum']).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('observability: the API Service exposes the metrics port', async () => {

@@ -1,7 +1,7 @@
 // The stack program: settings -> explicit Kubernetes provider -> architecture -> outputs.
 import * as k8s from '@pulumi/kubernetes';
 import { readSettings, type Settings } from '../settings';
-import { buildArchitecture, stackOutputs } from './architecture';
+import { buildArchitecture, buildClusterAddons, stackOutputs } from './architecture';
 
 /** No ambient kubeconfig surprises: the context (or YAML rendering) comes from the stack settings. */
 export function kubernetesProvider(settings: Settings): k8s.Provider {
@@ -13,6 +13,10 @@ export function kubernetesProvider(settings: Settings): k8s.Provider {
 
 export function deployStack(): Record<string, unknown> {
   const settings = readSettings();
-  const architecture = buildArchitecture(settings, kubernetesProvider(settings));
-  return stackOutputs(architecture, settings);
+  const provider = kubernetesProvider(settings);
+  if (settings.clusterAddons === 'own') {
+    const addons = buildClusterAddons(settings, provider);
+    return { clusterAddons: 'own', traefikConfig: addons.traefikConfig.metadata.name };
+  }
+  return stackOutputs(buildArchitecture(settings, provider), settings);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROLS_ANNOTATION } from '../lib/labels';
 import { objectName, type RecordedResource } from '../testing/mocks';
+import { kubernetesObjects } from '../testing/objects';
 import { controlsOf, envOf, kind, object, podSpec, runStack, workloads } from '../testing/stack-queries';
 import { CONTROL_IDS } from './controls';
 
@@ -19,22 +20,26 @@ describe('start stack (Pulumi.start.yaml)', async () => {
         'secure-workshop:index:TlsPostgres postgres',
         'kubernetes:apps/v1:StatefulSet postgres-statefulset (postgres)',
         'kubernetes:core/v1:Service postgres-service (postgres)',
+        'kubernetes:core/v1:ConfigMap postgres-roles (postgres-roles)',
+        'secure-workshop:index:DatabaseMigration migrate',
+        'kubernetes:batch/v1:Job migrate-job (migrate)',
         'secure-workshop:index:SecureApi api',
         'kubernetes:apps/v1:Deployment api-deployment (api)',
         'kubernetes:core/v1:Service api-service (api)',
-        'kubernetes:batch/v1:Job api-migrate (migrate)',
         'secure-workshop:index:ReconcilerJob reconciler',
         'kubernetes:batch/v1:CronJob reconciler-cronjob (reconciler)',
       ].sort(),
     );
   });
 
-  it('keeps the workshop default password in plain env, on purpose', () => {
+  it('keeps the workshop default password in plain env, on purpose, with a role per client', () => {
     const postgres = envOf(object(run, 'StatefulSet', 'postgres'));
     expect(postgres.get('POSTGRES_USER')).toEqual({ name: 'POSTGRES_USER', value: 'postgres' });
     expect(postgres.get('POSTGRES_PASSWORD')).toEqual({ name: 'POSTGRES_PASSWORD', value: 'postgres' });
     const api = envOf(object(run, 'Deployment', 'api'));
     expect(api.get('PGPASSWORD')?.value).toBe('postgres');
+    expect(api.get('PGUSER')?.value).toBe('bank_app');
+    expect(envOf(object(run, 'Job', 'migrate')).get('PGUSER')?.value).toBe('bank_owner');
     expect(api.get('PGHOST')?.value).toBe('postgres');
     expect(api.get('PGSSLMODE')?.value).toBe('disable');
   });
@@ -84,12 +89,7 @@ describe('end stack (Pulumi.end.yaml)', async () => {
   });
 
   it('annotates every Kubernetes object with the controls that shaped it', () => {
-    const objects = run.resources.filter(
-      (resource) =>
-        resource.custom &&
-        resource.type.startsWith('kubernetes:') &&
-        !resource.type.startsWith('kubernetes:helm'),
-    );
+    const objects = kubernetesObjects(run.resources);
     expect(objects.length).toBeGreaterThan(30);
     for (const resource of objects) {
       const controls = controlsOf(resource.inputs);

@@ -17,6 +17,8 @@ export interface SynthResource {
   outputs?: Record<string, unknown>;
   /** Paths of `outputs` whose value is secret. */
   outputSecretPaths?: string[];
+  /** Read from the cluster (an add-on the stack uses), not created by it: never rendered as an object. */
+  read?: true;
 }
 
 export interface SynthResult {

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { CHECKSUM_ANNOTATION } from '../lib/labels';
+import { yamlText } from '../lib/yaml';
 import { asKubernetesObject, isHelmRelease } from '../testing/objects';
 import { maskSecrets } from '../testing/secret-values';
 import { isRecord, type SynthResource, type SynthResult, UsageError } from './model';
@@ -23,7 +24,21 @@ function shown<T>(
   { secrets = 'mask' }: RenderOptions,
 ): T {
   if (secrets === 'reveal') return value;
-  return labelGeneratedValues(maskSecrets(value, secretPaths), result.generatedValues);
+  return labelChecksums(labelGeneratedValues(maskSecrets(value, secretPaths), result.generatedValues));
+}
+
+/** Checksums over generated secrets change with them on every run: they print as a label. */
+function labelChecksums<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(labelChecksums) as T;
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      CHECKSUM_ANNOTATION.test(key) && typeof item === 'string'
+        ? '[checksum of secrets]'
+        : labelChecksums(item),
+    ]),
+  ) as T;
 }
 
 /** A Kubernetes object or Helm release, with secrets masked, as the render and draw tools see it. */
@@ -101,8 +116,9 @@ export function renderedObjects(result: SynthResult, options: RenderOptions = {}
   return objects;
 }
 
+/** YAML that kubectl (a YAML 1.1 reader) reads as the same values: `off` stays a string. */
 export function toYaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, lineWidth: 0 });
+  return yamlText(value);
 }
 
 /** The resource list of resources.json: everything registered, secrets masked unless revealing. */

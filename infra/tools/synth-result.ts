@@ -39,6 +39,7 @@ function synthResource(recorded: RecordedResource): SynthResource {
   };
   if (recorded.parent !== undefined) resource.parent = recorded.parent;
   if (recorded.provider !== undefined) resource.provider = recorded.provider;
+  if (recorded.read) resource.read = true;
   if (makesValues(recorded)) resource.outputs = recorded.state;
   return resource;
 }

@@ -18,7 +18,7 @@ function connectionProblems(text: string): string[] {
 export const dbClientVerifyFull = defineResourcePolicy({
   name: 'db-client-verify-full',
   description:
-    'Every client of PostgreSQL or of the database firewall connects with PGSSLMODE=verify-full and a root certificate (PGSSLROOTCERT).',
+    'Every client of PostgreSQL or of the database firewall connects over the network with PGSSLMODE=verify-full and a root certificate (PGSSLROOTCERT); a local socket in the server pod needs neither.',
   owaspCategory: 'A02',
   control: 'db-tls',
   remediation:
@@ -29,7 +29,9 @@ export const dbClientVerifyFull = defineResourcePolicy({
     for (const { name, spec } of workload.containers) {
       const where = `${workload.label} container "${name}"`;
       const env = envOf(spec);
-      if (isSet(env.get('PGHOST'))) {
+      const host = env.get('PGHOST')?.value;
+      // A socket directory (PostgreSQL's own pod, e.g. the roles container) is not a network hop.
+      if (isSet(env.get('PGHOST')) && !host?.startsWith('/')) {
         const mode = env.get('PGSSLMODE')?.value;
         if (mode !== 'verify-full')
           reportViolation(`${where}: PGSSLMODE is ${mode ? `"${mode}"` : 'unset'}, expected verify-full`);

@@ -12,7 +12,7 @@ export const ingressWebsecureTls = defineStackPolicy({
   owaspCategory: 'A02',
   control: 'api-gateway',
   remediation:
-    'Set entryPoints: [websecure], tls.secretName from the ingress Certificate, tls.options naming a TLSOption with minVersion VersionTLS12, and a ServersTransport with rootCAsSecrets.',
+    'Set entryPoints: [websecure], tls.secretName from the ingress Certificate, tls.options naming a TLSOption with minVersion VersionTLS12, and a ServersTransport with rootCAs (Traefik v3; rootCAsSecrets is deprecated).',
   validateStack: (args, reportViolation) => {
     for (const route of args.resources.filter((r) => r.type === k8sTypes.ingressRoute)) {
       const meta = metadataOf(route.props);
@@ -65,9 +65,10 @@ export const ingressWebsecureTls = defineStackPolicy({
         reportViolation(`${source.label}: values do not parse (${source.values.message})`, source.urn);
         continue;
       }
-      // Chart 23+ spells it ports.web.redirectTo.port; older charts took the entry point name.
-      const redirect = at(source.values, 'ports', 'web', 'redirectTo');
-      if ((asString(at(redirect, 'port')) ?? asString(redirect)) !== 'websecure') {
+      // Chart v34+ (v40 as k3s 1.36 bundles it) spells it ports.web.http.redirections.entryPoint.to;
+      // the old redirectTo is ignored without a word by k3s's package, so it no longer counts.
+      const redirect = at(source.values, 'ports', 'web', 'http', 'redirections', 'entryPoint');
+      if (asString(at(redirect, 'to')) !== 'websecure' || asString(at(redirect, 'scheme')) !== 'https') {
         reportViolation(`${source.label}: the web entry point does not redirect to websecure`, source.urn);
       }
     }
@@ -79,9 +80,9 @@ export const ingressWebsecureTls = defineStackPolicy({
           `${label}: insecureSkipVerify lets the gateway talk to any upstream certificate`,
           transport.urn,
         );
-      } else if (asArray(at(transport.props, 'spec', 'rootCAsSecrets')).length === 0) {
+      } else if (asArray(at(transport.props, 'spec', 'rootCAs')).length === 0) {
         reportViolation(
-          `${label}: no rootCAsSecrets, so upstreams are not checked against our CA`,
+          `${label}: no rootCAs, so upstreams are not checked against our CA`,
           transport.urn,
         );
       }

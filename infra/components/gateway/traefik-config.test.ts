@@ -4,6 +4,7 @@ import {
   CLIENT_IDENTITY_HEADERS,
   MIDDLEWARES,
   TRAEFIK_PLUGINS,
+  TRAEFIK_VALUE_PATHS,
   fail2banSpec,
   ingressRouteSpec,
   jwtSpec,
@@ -11,8 +12,18 @@ import {
   rateLimitSpec,
   serversTransportSpec,
   tlsOptionSpec,
+  traefikValues,
   traefikValuesContent,
 } from './traefik-config';
+
+/** Leaf paths of a values tree, with `*` for the names we choose (plugin names, header names). */
+function leafPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const segment = /^experimental\.plugins$|headers\.names$/.test(prefix) ? '*' : key;
+    return leafPaths(child, prefix ? `${prefix}.${segment}` : segment);
+  });
+}
 
 const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n';
 
@@ -20,16 +31,31 @@ describe('traefik static configuration', () => {
   it('loads both plugins pinned, in the per-plugin map shape, with JSON logs, metrics and a redirect', () => {
     const values = parse(traefikValuesContent()) as Record<string, Record<string, Record<string, unknown>>>;
     expect(values.experimental?.plugins).toEqual({
-      jwt: { moduleName: 'github.com/traefik-plugins/traefik-jwt-plugin', version: 'v0.10.0' },
-      fail2ban: { moduleName: 'github.com/tomMoulard/fail2ban', version: 'v0.9.0' },
+      jwt: TRAEFIK_PLUGINS.jwt,
+      fail2ban: TRAEFIK_PLUGINS.fail2ban,
     });
     expect(values.logs?.access).toMatchObject({ enabled: true, format: 'json' });
     expect(values.logs?.general).toMatchObject({ format: 'json' });
     expect(values.metrics?.prometheus).toMatchObject({ entryPoint: 'metrics', addRoutersLabels: true });
-    expect(values.ports?.web).toEqual({ redirectTo: { port: 'websecure' } });
+    // Chart v40: ports.<name>.http.redirections (redirectTo is gone since v34 and ignored by k3s).
+    expect(values.ports?.web).toEqual({
+      http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } },
+    });
+    expect(values.global).toEqual({ checkNewVersion: false, sendAnonymousUsage: false });
     expect(values.ports?.metrics).toEqual({ port: 9100, expose: { default: false } });
     expect(values.metrics?.prometheus).toMatchObject({ service: { enabled: true } });
     for (const plugin of Object.values(TRAEFIK_PLUGINS)) expect(plugin.version).toMatch(/^v\d+\.\d+\.\d+$/);
+  });
+
+  it('sets only value paths chart v40.1.0 reads (the k3s package has no schema to refuse the others)', () => {
+    const paths = leafPaths(traefikValues());
+    expect(paths.length).toBeGreaterThan(15);
+    for (const path of paths) expect(TRAEFIK_VALUE_PATHS, path).toHaveProperty([path]);
+    expect(paths).not.toContain('globalArguments');
+  });
+
+  it('writes the HelmChartConfig body so YAML 1.1 (helm-controller, Go) reads the same values', () => {
+    expect(parse(traefikValuesContent(), { version: '1.1' })).toEqual(traefikValues());
   });
 
   it('never logs request headers other than an allow-list (no Authorization)', () => {
@@ -124,7 +150,7 @@ describe('middleware specs', () => {
     expect(fail2banSpec()).toEqual({
       plugin: {
         fail2ban: {
-          rules: { enabled: true, bantime: '15m', findtime: '5m', maxretry: 20, statuscode: '401,403,429' },
+          rules: { enabled: true, bantime: '1m', findtime: '1m', maxretry: 10, statuscode: '401,403,429' },
         },
       },
     });
@@ -150,7 +176,7 @@ describe('middleware specs', () => {
     expect(plain).toMatchObject({
       serverName: 'api.ns.svc',
       insecureSkipVerify: false,
-      rootCAsSecrets: ['ca'],
+      rootCAs: [{ secret: 'ca' }],
     });
     expect(plain).not.toHaveProperty('certificatesSecrets');
     const mtls = serversTransportSpec({

@@ -1,29 +1,81 @@
 // Pure builders for the Traefik edge: static values (plugins, logs, metrics) and dynamic CRD specs.
+//
+// Runtime contract, Traefik v3.7.8 as k3s v1.36.4 bundles it (chart traefik 40.1.x packaged by k3s,
+// github.com/traefik/traefik-helm-chart v40.1.0 upstream; github.com/traefik/traefik v3.7.8):
+// - the k3s package of the chart has no values.schema.json, so a HelmChartConfig key the chart does
+//   not know is ignored without a word: every key below is in TRAEFIK_VALUE_PATHS with where chart
+//   v40.1.0 reads it, and a test fails on any other;
+// - plugins are downloaded at start from plugins.traefik.io into /plugins-storage (an emptyDir the
+//   chart mounts when experimental.plugins is set); if that fails Traefik keeps running and every
+//   route that uses a plugin middleware is dropped (404): the API is closed, not open;
+// - Traefik runs as uid 65532, read-only root, all capabilities dropped (chart v40.1.0 defaults).
 import { stringify } from 'yaml';
+import { TRAEFIK_VERSION } from '../../platform';
+import { yamlText } from '../../lib/yaml';
 
 /** Plugin names as Middlewares reference them (`spec.plugin.<name>`) and versions pinned like images. */
 export const TRAEFIK_PLUGINS = {
   jwt: {
     moduleName: 'github.com/traefik-plugins/traefik-jwt-plugin',
-    // v0.10.0 is the first release that checks `aud` (Aud option + "aud" in PayloadFields).
+    // v0.10.0 (2025-05-05) is the newest release and the only one that checks `aud`; it runs under
+    // yaegi v0.16.1, Traefik v3.7.8's interpreter (traefik go.mod). Every refusal is a 403 with the
+    // error as text: "authorization header missing", "token validation failed", "token is expired",
+    // "token audience mismatch" (jwt.go ServeHTTP). Its own log lines appear only at DEBUG.
     version: 'v0.10.0',
   },
   fail2ban: {
     moduleName: 'github.com/tomMoulard/fail2ban',
-    // v0.9.0 logs bans as JSON; up to v0.8.9 the status-code path printed response bodies to stdout.
-    // Tested upstream with yaegi v0.16.1, the interpreter of Traefik 2.11.
+    // v0.9.0 (2026-04-09) is the newest release, tested upstream with yaegi v0.16.1 and Traefik v3.3.
+    // It counts failures per connection address (RemoteAddr, not X-Forwarded-For) in a window fixed
+    // from the first failure, bans on the maxretry-th one and then answers 429 with an empty body;
+    // each ban is one JSON line on Traefik's stdout ("Plugin: FailToBan: IP blocked").
     version: 'v0.9.0',
   },
 } as const;
 
 export type PluginName = keyof typeof TRAEFIK_PLUGINS;
 
-/** k3s v1.31 bundles Traefik 2.11 from chart 27; the same chart when we install Traefik ourselves. */
+/** The chart k3s v1.36.4 bundles (its package 40.1.4+up40.1.0 of upstream chart 40.1.0) and its Traefik. */
 export const TRAEFIK_CHART = {
   chart: 'traefik',
-  version: '27.0.2',
+  version: '40.1.0',
   repo: 'https://traefik.github.io/charts',
+  appVersion: TRAEFIK_VERSION,
 } as const;
+
+/** The HelmChartConfig k3s merges into its bundled Traefik chart (helm-controller looks it up by name). */
+export const TRAEFIK_CONFIG = { name: 'traefik', namespace: 'kube-system' } as const;
+
+/**
+ * Every value path we set, with the line of traefik-helm-chart v40.1.0 values.yaml that defines it:
+ * the chart the k3s package wraps ignores unknown keys silently, so this list is the check.
+ */
+export const TRAEFIK_VALUE_PATHS: Record<string, string> = {
+  'experimental.plugins.*.moduleName': 'values.yaml:147 (_podtemplate.tpl:452-465)',
+  'experimental.plugins.*.version': 'values.yaml:147 (_podtemplate.tpl:452-465)',
+  'logs.general.level': 'values.yaml:514-520',
+  'logs.general.format': 'values.yaml:514-520',
+  'logs.access.enabled': 'values.yaml:567',
+  'logs.access.format': 'values.yaml:571',
+  'logs.access.fields.general.defaultmode': 'values.yaml:590-593',
+  'logs.access.fields.headers.defaultmode': 'values.yaml:594-596',
+  'logs.access.fields.headers.names.*': 'values.yaml:597-599',
+  'metrics.prometheus.entryPoint': 'values.yaml:647-667',
+  'metrics.prometheus.addEntryPointsLabels': 'values.yaml:647-667',
+  'metrics.prometheus.addRoutersLabels': 'values.yaml:647-667',
+  'metrics.prometheus.addServicesLabels': 'values.yaml:647-667',
+  'metrics.prometheus.service.enabled': 'values.yaml:647-667 (templates/service-metrics.yaml)',
+  'ports.web.http.redirections.entryPoint.to': 'values.yaml:942-948 (_podtemplate.tpl:637-656)',
+  'ports.web.http.redirections.entryPoint.scheme': 'values.yaml:942-948',
+  'ports.web.http.redirections.entryPoint.permanent': 'values.yaml:942-948',
+  'ports.websecure.http.tls.enabled': 'values.yaml:1019-1022',
+  'ports.metrics.port': 'values.yaml:1065-1071',
+  'ports.metrics.expose.default': 'values.yaml:1065-1071',
+  'providers.kubernetesCRD.allowCrossNamespace': 'values.yaml:305-309',
+  'providers.kubernetesIngress.enabled': 'values.yaml:324-326',
+  'global.checkNewVersion': 'values.yaml:856-860 (_podtemplate.tpl:204-214)',
+  'global.sendAnonymousUsage': 'values.yaml:856-860',
+};
 
 export const METRICS_PORT = 9100;
 
@@ -53,10 +105,8 @@ export const CLIENT_IDENTITY_HEADERS = [
   'X-Scopes',
 ] as const;
 
-/** Static configuration for Traefik's Helm chart (27.x value names), as values and as a HelmChartConfig body. */
-export function traefikValues(
-  options: { serviceType?: 'LoadBalancer' | 'ClusterIP' } = {},
-): Record<string, unknown> {
+/** Static configuration for Traefik's Helm chart (v40 value names): the body of k3s's HelmChartConfig. */
+export function traefikValues(): Record<string, unknown> {
   return {
     experimental: { plugins: TRAEFIK_PLUGINS },
     logs: {
@@ -81,19 +131,18 @@ export function traefikValues(
       },
     },
     ports: {
-      web: { redirectTo: { port: 'websecure' } },
-      websecure: { tls: { enabled: true } },
+      web: { http: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
+      websecure: { http: { tls: { enabled: true } } },
       metrics: { port: METRICS_PORT, expose: { default: false } },
     },
     providers: { kubernetesCRD: { allowCrossNamespace: false }, kubernetesIngress: { enabled: true } },
-    globalArguments: ['--global.checknewversion=false', '--global.sendanonymoususage=false'],
-    ...(options.serviceType ? { service: { type: options.serviceType } } : {}),
+    global: { checkNewVersion: false, sendAnonymousUsage: false },
   };
 }
 
-/** `spec.valuesContent` of k3s's HelmChartConfig: the chart values as YAML. */
+/** `spec.valuesContent` of k3s's HelmChartConfig: the chart values as YAML (1.1-safe: Go reads it). */
 export function traefikValuesContent(): string {
-  return stringify(traefikValues());
+  return yamlText(traefikValues());
 }
 
 export interface Fail2banRules {
@@ -104,10 +153,17 @@ export interface Fail2banRules {
   statuscode: string;
 }
 
+/**
+ * Behind k3d every attendee reaches Traefik from one cluster-side address (k3d's load balancer is a
+ * TCP proxy, servicelb masquerades), and fail2ban keys on that address: a long ban would lock the
+ * whole room out. Ten refusals in a minute ban for one minute: the ban is visible, and short. The
+ * plugin JWT's refusals are 403 and the API's are 401/403; a banned client's further requests are
+ * 429 and keep the ban going.
+ */
 export const DEFAULT_FAIL2BAN: Fail2banRules = {
-  bantime: '15m',
-  findtime: '5m',
-  maxretry: 20,
+  bantime: '1m',
+  findtime: '1m',
+  maxretry: 10,
   statuscode: '401,403,429',
 };
 
@@ -196,7 +252,8 @@ export function tlsOptionSpec(): Record<string, unknown> {
       'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305',
       'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
     ],
-    curvePreferences: ['X25519', 'CurveP256', 'CurveP384'],
+    // Listing curves replaces Go's defaults: keep the hybrid post-quantum group first (pkg/tls/certificate.go).
+    curvePreferences: ['X25519MLKEM768', 'X25519', 'CurveP256', 'CurveP384'],
   };
 }
 
@@ -291,7 +348,8 @@ export function serversTransportSpec(options: ServersTransportOptions): Record<s
   return {
     serverName: options.serverName,
     insecureSkipVerify: false,
-    rootCAsSecrets: [options.caSecretName],
+    // rootCAsSecrets is deprecated in v3 (a warning at every load); rootCAs reads ca.crt from the Secret.
+    rootCAs: [{ secret: options.caSecretName }],
     ...(options.clientCertificateSecretName
       ? { certificatesSecrets: [options.clientCertificateSecretName] }
       : {}),

@@ -12,7 +12,7 @@ export const AUDIT_VALUES = {
   failure: AUDIT_OUTCOMES.failure,
 } as const;
 
-/** Traefik 2.11 Prometheus metrics (router labels on) and JSON access-log fields. */
+/** Traefik v3.7 Prometheus metrics (router labels on) and JSON access-log fields. */
 export const TRAEFIK_METRICS = { routerRequests: 'traefik_router_requests_total' } as const;
 export const TRAEFIK_ACCESS_LOG = {
   client: 'ClientHost',
