@@ -9,7 +9,7 @@ import { waitForExit } from './process.js';
 
 const BACKUP_NAME = /^backup-\d{8}T\d{9}Z\.swbk$/;
 /** How far a backup's time may lie ahead of this clock (two hosts' clocks differ a little). */
-export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export function backupFileName(at: Date): string {
   return `backup-${at.toISOString().replace(/[-:.]/g, '')}.swbk`;

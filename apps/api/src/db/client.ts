@@ -1,8 +1,8 @@
 // The API's PostgreSQL pool: the shared connector with the API's name, pool size and timestamp handling.
 import type { DbConfig } from '../config.js';
-import { connectPostgres, dbTlsOptions, type Sql } from '../shared/postgres.js';
+import { connectPostgres, type Sql } from '../shared/postgres.js';
 
-export { dbTlsOptions, type Sql };
+export type { Sql };
 
 /**
  * Timestamps travel to PostgreSQL as the text the client sent, so PostgreSQL (not JavaScript's Date,

@@ -53,7 +53,7 @@ function failureReason(error: unknown): 'missing' | 'expired' | 'invalid' {
  * Claims we rely on beyond the library's checks: typed, scoped, and no longer-lived than we issue,
  * counted from `iat` and from now. Runs on every request, so a verified-token cache hit is judged too.
  */
-export function principalFrom(claims: Partial<AccessTokenClaims>, nowSeconds: number): Principal | undefined {
+function principalFrom(claims: Partial<AccessTokenClaims>, nowSeconds: number): Principal | undefined {
   const { sub, scope, exp, iat, jti } = claims;
   if (typeof sub !== 'string' || sub === '' || typeof scope !== 'string' || typeof jti !== 'string')
     return undefined;

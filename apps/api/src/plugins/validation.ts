@@ -25,9 +25,9 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : other).compile(schema as object);
 }
 
-/** Fastify's wording, except that an unknown field is named (Ajv keeps its name out of the message). */
 type SchemaErrorFormatter = Parameters<FastifyInstance['setSchemaErrorFormatter']>[0];
 
+/** Fastify's wording, except that an unknown field is named (Ajv keeps its name out of the message). */
 export const schemaErrorFormatter: SchemaErrorFormatter = (errors, dataVar) => {
   const messages = errors.map((error) => {
     const where = `${dataVar}${error.instancePath ?? ''}`;

@@ -47,7 +47,7 @@ export interface OAuthRoutesOptions {
   metrics: ApiMetrics;
 }
 
-/** Client ids whose failures are remembered at once (about 150 bytes each). */
+/** Client ids whose failures are remembered at once (ids are cut to 129 characters: a few MiB at most). */
 const MAX_TRACKED_CLIENT_IDS = 10_000;
 
 export default async function oauthRoutes(

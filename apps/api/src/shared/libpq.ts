@@ -3,7 +3,7 @@
 import { statSync, type Stats } from 'node:fs';
 import type { Settings } from './settings.js';
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
 export interface PgConnectionSettings {

@@ -15,7 +15,7 @@ function trustedCas(config: TlsSettings): string | string[] | undefined {
 }
 
 /** The `ssl` option of the postgres client for a libpq sslmode. */
-export function dbTlsOptions(config: TlsSettings): false | 'prefer' | 'allow' | ConnectionOptions {
+function dbTlsOptions(config: TlsSettings): false | 'prefer' | 'allow' | ConnectionOptions {
   // SNI must not carry an IP address; Node still checks IP SANs without it.
   const servername = isIP(config.host) ? undefined : config.host;
   switch (config.sslmode) {
