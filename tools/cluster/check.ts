@@ -2,7 +2,7 @@
 // set of namespaces, objects a step drops deleted (as `pulumi up` would), zero errors and zero
 // warnings; the pods the controllers create admitted and Running/Ready or Completed; a privileged
 // root pod refused by Pod Security in the namespace of the last step's workloads.
-import { ApiError, type KubeObject, type Kube, waitFor } from './kube';
+import { ApiError, type KubeObject, type Kube, WaitAborted, waitFor } from './kube';
 import type { HelmRelease } from './steps';
 
 /** Helm's install order (pkg/releaseutil/kind_sorter.go); custom resources come last. */
@@ -121,7 +121,7 @@ export function workloadDone(kind: string, current: Conditioned): string | undef
   const conditions = status.conditions ?? [];
   if (kind === 'Job') {
     const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
-    if (failed !== undefined) throw new Error(`failed: ${failed.message ?? ''}`);
+    if (failed !== undefined) throw new WaitAborted(`failed: ${failed.message ?? ''}`);
     return conditions.some((c) => c.type === 'Complete' && c.status === 'True') ? 'Complete' : undefined;
   }
   const want = current.spec?.replicas ?? 1;
@@ -133,7 +133,7 @@ export function workloadDone(kind: string, current: Conditioned): string | undef
   return `Ready ${ready}/${want}`;
 }
 
-/** The latest Warning events about a workload and the objects named after it (ReplicaSets, Pods). */
+/** The latest Warning event about a workload and the objects named after it (ReplicaSets, Pods). */
 async function warningEvents(kube: Kube, namespace: string, name: string): Promise<string> {
   const events = await kube
     .list<{
@@ -146,7 +146,7 @@ async function warningEvents(kube: Kube, namespace: string, name: string): Promi
     .catch(() => []);
   const related = events
     .filter((e) => e.type === 'Warning' && (e.involvedObject?.name ?? '').startsWith(name))
-    .slice(-3)
+    .slice(-1)
     .map((e) => `${e.reason}: ${e.message}`);
   return related.length > 0 ? `; events: ${related.join(' | ')}` : '; no Warning event';
 }

@@ -19,7 +19,7 @@ import {
   running,
   up,
 } from './controlplane';
-import type { KubeObject } from './kube';
+import type { Kube, KubeObject } from './kube';
 import {
   type Step,
   checkSteps,
@@ -34,7 +34,8 @@ const USAGE = `usage: npm run cluster -- up | down | status | check [--steps a,b
   up      build if needed, start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
           kwok on 127.0.0.1, install the CRDs, print the kubeconfig path
   down    stop every process started by up and remove the state directory
-  check   up, apply start -> guide steps -> end as updates with the checks, down; exit 0 only if all hold
+  check   up; apply the add-ons, then start -> step1..N -> end as updates of one stack, with the
+          checks (tools/cluster/README.md); down; exit 0 only if every check holds
 Environment: CLUSTER_STATE_DIR (default \${XDG_STATE_HOME:-~/.local/state}/secure-workshop/cluster),
 CLUSTER_API_PORT (6443), CLUSTER_REBUILD=1 (rebuild the binaries and CRDs).`;
 
@@ -49,7 +50,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** Runs and times a phase; every phase is printed when it ends and listed again at the end. */
+/** Runs and times a phase, printed when it ends; `phases` lists them again at the end. */
 function timer(): { timed: Timer; phases: Array<[string, number]> } {
   const phases: Array<[string, number]> = [];
   const timed: Timer = async (name, work) => {
@@ -64,6 +65,16 @@ function timer(): { timed: Timer; phases: Array<[string, number]> } {
   };
   return { timed, phases };
 }
+
+/** Times the parts of a phase: printed as they end, left out of the summary. */
+const timedPart: Timer = async (name, work) => {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    log(`  ${name}: ${seconds(Date.now() - started)}`);
+  }
+};
 
 function layoutFor(buildDir: string): Layout {
   return { build: buildDir, state: defaultStateDir(), ports: portsFromEnv() };
@@ -86,7 +97,10 @@ async function upOrCleanUp(layout: Layout, timed: Timer): Promise<void> {
   try {
     await up(layout, timed);
   } catch (error) {
-    if (!(error instanceof ClusterError && error.message.startsWith('already running'))) await down(layout);
+    if (!(error instanceof ClusterError && error.message.startsWith('already running')))
+      await down(layout).catch((cleanup: unknown) =>
+        log(`while stopping after that: ${(cleanup as Error).message}`),
+      );
     throw error;
   }
 }
@@ -129,6 +143,42 @@ function printReport(report: StepReport): boolean {
   return problems === 0;
 }
 
+/** Every step in order, then the Pod Security probe; true when every check held. */
+async function runSteps(
+  kube: Kube,
+  steps: readonly Step[],
+  rendered: (index: number) => Promise<void>,
+  dirs: readonly string[],
+  timed: Timer,
+): Promise<boolean> {
+  let ok = true;
+  const lastOf = new Map<string, KubeObject[]>();
+  let lastStep: KubeObject[] = [];
+  for (const [i, step] of steps.entries()) {
+    const objects = await timedPart(`render of ${step.name} (waited for)`, async () => {
+      await rendered(i);
+      return readRendered(dirs[i] as string);
+    });
+    const report = await timed(`step ${step.name}`, () =>
+      applyStep(kube, { name: step.name, ...objects }, lastOf.get(step.stack) ?? []),
+    );
+    ok = printReport(report) && ok;
+    lastOf.set(step.stack, objects.objects);
+    lastStep = objects.objects;
+  }
+  const namespaces = workloadNamespaces(lastStep);
+  if (namespaces.length === 0) {
+    ok = false;
+    log('ERROR: the last step has no workload namespace to test Pod Security in');
+  }
+  for (const namespace of namespaces) {
+    const result = await timed(`privileged root pod in ${namespace}`, () => expectRefused(kube, namespace));
+    log(`${result.ok ? 'refused as it must be' : 'ERROR'}: ${result.message}`);
+    ok = result.ok && ok;
+  }
+  return ok;
+}
+
 export interface CheckOptions {
   steps?: string;
   renderFlags: string[];
@@ -168,7 +218,7 @@ async function commandCheck(options: CheckOptions): Promise<number> {
     () => undefined,
   );
 
-  let ok = true;
+  let ok: boolean;
   // Whatever ends this process, nothing it started keeps running and no rendered secret stays.
   const cleanUpSync = () => {
     killAllSync(layout);
@@ -182,34 +232,15 @@ async function commandCheck(options: CheckOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   process.once('exit', cleanUpSync);
   try {
-    await timed('up', () => upOrCleanUp(layout, timed));
+    await timed('up', () => upOrCleanUp(layout, timedPart));
     const kube = adminClient(layout);
     try {
-      const lastOf = new Map<string, KubeObject[]>();
-      let previous: KubeObject[] = [];
-      for (const [i, step] of steps.entries()) {
-        await timed(`waiting for the render of ${step.name}`, () => rendered[i] as Promise<void>);
-        const objects = readRendered(dirs[i] as string);
-        const report = await timed(`step ${step.name}`, () =>
-          applyStep(kube, { name: step.name, ...objects }, lastOf.get(step.stack) ?? []),
-        );
-        ok = printReport(report) && ok;
-        lastOf.set(step.stack, objects.objects);
-        previous = objects.objects;
-      }
+      ok = await runSteps(kube, steps, (i) => rendered[i] as Promise<void>, dirs, timed);
       await renderDone;
-      const namespaces = workloadNamespaces(previous);
-      if (namespaces.length === 0) {
-        ok = false;
-        log('ERROR: the last step has no workload namespace to test Pod Security in');
-      }
-      for (const namespace of namespaces) {
-        const result = await timed(`privileged root pod in ${namespace}`, () =>
-          expectRefused(kube, namespace),
-        );
-        log(`${result.ok ? 'refused as it must be' : 'ERROR'}: ${result.message}`);
-        ok = result.ok && ok;
-      }
+    } catch (error) {
+      // A render that fails or an API server that stops answering: the check has failed, say why.
+      ok = false;
+      log(`ERROR: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       kube.close();
     }

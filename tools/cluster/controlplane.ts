@@ -242,6 +242,18 @@ export function components(layout: Layout): Component[] {
   ];
 }
 
+const STATE_MARKER = '.secure-workshop-cluster';
+
+/** Removes the state directory, but only one `up` made: CLUSTER_STATE_DIR may point anywhere. */
+function removeState(layout: Layout): void {
+  if (!existsSync(layout.state)) return;
+  if (!existsSync(path.join(layout.state, STATE_MARKER)) && readdirSync(layout.state).length > 0)
+    throw new ClusterError(
+      `${layout.state} is not a cluster state directory (no ${STATE_MARKER}); not touching it`,
+    );
+  rmSync(layout.state, { recursive: true, force: true });
+}
+
 interface PidFile {
   pid: number;
   binary: string;
@@ -517,9 +529,10 @@ export async function up(layout: Layout, timed: Timer): Promise<void> {
       if (!(await portFree(port)))
         throw new ClusterError(`port ${port} in use (needed by ${component.name})`);
 
-  rmSync(layout.state, { recursive: true, force: true });
+  removeState(layout);
   for (const dir of ['', 'pki', 'run', 'logs', 'etcd', 'apiserver'])
     mkdirSync(path.join(layout.state, dir), { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(layout.state, STATE_MARKER), '', { mode: 0o600 });
 
   await timed('certificates and keys', async () => {
     await writePki(layout.state, leafCertificates());
@@ -619,7 +632,7 @@ export async function down(layout: Layout): Promise<string[]> {
     if (!(await groupEnded(entry.pid, 5_000))) left.push(`${name} (process group ${entry.pid})`);
   }
   if (left.length > 0) throw new ClusterError(`still running after SIGKILL: ${left.join(', ')}`);
-  rmSync(layout.state, { recursive: true, force: true });
+  removeState(layout);
   return ours.map(({ name }) => name);
 }
 

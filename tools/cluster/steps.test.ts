@@ -1,7 +1,7 @@
 // The ordered steps of the check, from the stack files: add-ons, start, step1..stepN, end.
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './controlplane';
-import { type StackConfig, checkSteps, selectSteps, stackFiles } from './steps';
+import { type StackConfig, checkSteps, renderError, selectSteps, stackFiles } from './steps';
 
 const stacks = new Map<string, StackConfig>([
   ['end', { 'secure-workshop:controls': ['a', 'b', 'c'] }],
@@ -40,5 +40,14 @@ describe('selectSteps', () => {
     expect(() => selectSteps(steps, 'start,nope')).toThrow(
       /unknown step nope \(steps: addons, start, step2, step10, end\)/,
     );
+  });
+});
+
+describe('renderError', () => {
+  it("quotes render's own error line, or the Error a crash threw, not Node's version banner", () => {
+    expect(renderError('error: unknown control x\n')).toBe('error: unknown control x');
+    const crash =
+      "node:internal/modules/cjs/loader:1564\n  throw err;\n\nError: Cannot find module 'x'\n    at f\n\nNode.js v24.21.0\n";
+    expect(renderError(crash)).toBe("Error: Cannot find module 'x'");
   });
 });

@@ -75,6 +75,15 @@ export function selectSteps(steps: readonly Step[], names: string | undefined): 
   return steps.filter((step) => wanted.includes(step.name));
 }
 
+/** The line of render's stderr that says what went wrong: its own `error:` line or a thrown Error. */
+export function renderError(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.find((line) => /^(error:|[A-Za-z]*Error\b)/.test(line)) ?? lines.at(-1) ?? '(no output)';
+}
+
 /** Runs `npm run render -- <args> --out <dir> <extra flags>`; rejects with render's own last line. */
 export function render(
   repoRoot: string,
@@ -91,8 +100,11 @@ export function render(
     child.on('close', (code) => {
       if (code === 0) resolve();
       else {
-        const last = stderr.trim().split('\n').pop() ?? '';
-        reject(new Error(`render of ${step.name} failed (exit ${code}): npm ${args.join(' ')}: ${last}`));
+        reject(
+          new Error(
+            `render of ${step.name} failed (exit ${code}): npm ${args.join(' ')}: ${renderError(stderr)}`,
+          ),
+        );
       }
     });
   });
