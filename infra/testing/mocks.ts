@@ -4,9 +4,7 @@ import { createRequire } from 'node:module';
 import * as pulumi from '@pulumi/pulumi';
 import { type GeneratorState, isGeneratorType, keptGenerator } from './generator-state';
 import { providerMocks } from './provider-outputs';
-import { maskSecrets, plainValue } from './secret-values';
-
-const { specialSigKey, specialSecretSig } = pulumi.runtime;
+import { maskSecrets, plainValue, WIRE_SIGNATURES } from './secret-values';
 import { loadStackConfig, PROJECT_NAME, toRuntimeConfig } from './stack-config';
 
 export { findObject, kubernetesKind, kubernetesObjects, objectName } from './objects';
@@ -32,6 +30,8 @@ export interface RecordedResource {
   provider?: string;
   custom: boolean;
   dependencies: string[];
+  /** A read of an existing object (`Resource.get`): the stack depends on it, never creates or deletes it. */
+  read?: true;
 }
 
 export interface RunProgramOptions {
@@ -134,7 +134,8 @@ function markSecretOutputs(request: ResourceRequest, response: ResourceResponse)
   const outputs = response.getObject?.()?.toJavaScript();
   if (names.length === 0 || outputs === undefined || response.setObject === undefined) return;
   for (const name of names)
-    if (name in outputs) outputs[name] = { [specialSigKey]: specialSecretSig, value: outputs[name] };
+    if (name in outputs)
+      outputs[name] = { [WIRE_SIGNATURES.key]: WIRE_SIGNATURES.secret, value: outputs[name] };
   response.setObject(Struct.fromJavaScript(outputs));
 }
 
@@ -184,6 +185,7 @@ function recordRegistrations(
           };
           if (request.getParent()) recorded.parent = request.getParent();
           if (request.getProvider()) recorded.provider = request.getProvider();
+          if (method === 'readResource') recorded.read = true;
           resources.push(recorded);
         }
         callback(error, response);

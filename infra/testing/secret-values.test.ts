@@ -1,9 +1,23 @@
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { maskSecrets, plainValue } from './secret-values';
+import { maskSecrets, plainValue, WIRE_SIGNATURES } from './secret-values';
 
 const SECRET = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig };
 const RESOURCE = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialResourceSig };
+
+describe('WIRE_SIGNATURES', () => {
+  it("are the SDK's", () => {
+    const { runtime } = pulumi;
+    expect(WIRE_SIGNATURES).toEqual({
+      key: runtime.specialSigKey,
+      secret: runtime.specialSecretSig,
+      resource: runtime.specialResourceSig,
+      asset: runtime.specialAssetSig,
+      archive: runtime.specialArchiveSig,
+      outputValue: runtime.specialOutputValueSig,
+    });
+  });
+});
 
 describe('plainValue', () => {
   it('returns plain values and the path of every wrapped secret', () => {

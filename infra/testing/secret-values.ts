@@ -1,7 +1,5 @@
 // Secrets in recorded property values: the plain value with the paths that were secret, and the
 // same value with those paths masked.
-import * as pulumi from '@pulumi/pulumi';
-
 export const SECRET_PLACEHOLDER = '[secret]';
 
 export type PathSegment = string | number;
@@ -15,14 +13,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const {
-  specialSigKey,
-  specialSecretSig,
-  specialResourceSig,
-  specialAssetSig,
-  specialArchiveSig,
-  specialOutputValueSig,
-} = pulumi.runtime;
+/**
+ * Pulumi's markers for values that travel as objects (sdk/nodejs/runtime/rpc.ts `special*Sig`), written
+ * out so that the tools' own process need not load the SDK to read recorded values; a test holds them
+ * to the SDK's.
+ */
+export const WIRE_SIGNATURES = {
+  key: '4dabf18193072939515e22adb298388d',
+  secret: '1b47061264138c4ac30d75fd1eb44270',
+  resource: '5cf8f73096256a8f31e491e813e4eb8e',
+  asset: 'c44067f5952c0a294b673a41bacd8c17',
+  archive: '0def7320c3a5731c473e5ecbe6d01bc7',
+  outputValue: 'd0e6a833031e9bbcd3f4e8bde6ca49a4',
+} as const;
 
 /**
  * A property value as the program meant it (secrets unwrapped, resource references as URNs, assets
@@ -33,15 +36,15 @@ export function plainValue(value: unknown, path: PathSegment[] = [], secretPaths
   if (Array.isArray(value))
     return value.map((item, index) => plainValue(item, [...path, index], secretPaths));
   if (!isRecord(value)) return value;
-  const sig = value[specialSigKey];
-  if (sig === specialSecretSig) {
+  const sig = value[WIRE_SIGNATURES.key];
+  if (sig === WIRE_SIGNATURES.secret) {
     secretPaths.push(joinPath(path));
     return plainValue(value.value, path, []);
   }
-  if (sig === specialResourceSig) return value.urn;
-  if (sig === specialAssetSig || sig === specialArchiveSig)
+  if (sig === WIRE_SIGNATURES.resource) return value.urn;
+  if (sig === WIRE_SIGNATURES.asset || sig === WIRE_SIGNATURES.archive)
     return value.text ?? value.path ?? value.uri ?? '[asset]';
-  if (sig === specialOutputValueSig) {
+  if (sig === WIRE_SIGNATURES.outputValue) {
     if (value.secret === true) secretPaths.push(joinPath(path));
     return plainValue(value.value, path, []);
   }
