@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'packages/*/src/**/*.test.ts',
       'apps/*/test/**/*.test.ts',
       'infra/**/*.test.ts',
       'policy/**/*.test.ts',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGES, parseSettings, SettingsError } from './settings';
-import { CONTROL_IDS } from './stacks/controls';
-import { controlsAtStep } from './stacks/steps';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
+import { controlsAtStep } from '@secure-workshop/contracts';
 
 describe('parseSettings', () => {
   it('defaults to no controls, pinned images, the stack namespace and using the cluster add-ons', () => {

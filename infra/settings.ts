@@ -1,8 +1,8 @@
 // The only reader of pulumi.Config: stack settings, typed and validated with readable errors.
 import * as pulumi from '@pulumi/pulumi';
 import { appImage } from './lib/app-images';
-import { type ControlId, ControlsError, resolveControls } from './stacks/controls';
-import { LAST_STEP, StepError, controlsAtStep } from './stacks/steps';
+import { type ControlId, ControlsError, resolveControls } from '@secure-workshop/contracts';
+import { LAST_STEP, StepError, controlsAtStep } from '@secure-workshop/contracts';
 
 export const PROJECT = 'secure-workshop';
 

@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as tls from '@pulumi/tls';
 import type { HelmChartArgs } from '../lib/helm';
 import { CA_BUNDLE_CONFIGMAP, CA_BUNDLE_KEY, type StackContext, applied, objectMeta } from '../lib/workload';
-import type { ControlId } from '../stacks/controls';
+import type { ControlId } from '@secure-workshop/contracts';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
 

@@ -3,7 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { findObject, runProgram, type RecordedResource } from '../testing/mocks';
-import { controlSet, withRequirements } from '../stacks/controls';
+import { controlSet, withRequirements } from '@secure-workshop/contracts';
 import { ADDON_CRDS, ClusterAddons, addonsNeeded, useClusterAddons } from './cluster-addons';
 import { TRAEFIK_PLUGINS } from './gateway/traefik-config';
 

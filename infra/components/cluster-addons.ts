@@ -10,7 +10,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { helmChart } from '../lib/helm';
 import { appLabels } from '../lib/labels';
-import type { ControlSet } from '../stacks/controls';
+import type { ControlSet } from '@secure-workshop/contracts';
 import { CERT_MANAGER_CHART, CERT_MANAGER_VALUES } from './certificate-authority';
 import { TRAEFIK_CONFIG, traefikValuesContent } from './gateway/traefik-config';
 import { addonServiceMonitorTargets, serviceMonitorSpec } from './observability-stack';

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import { describe, expect, it } from 'vitest';
 import { findObject, runProgram, type RecordedResource } from '../testing/mocks';
-import { controlSet, withRequirements } from '../stacks/controls';
+import { controlSet, withRequirements } from '@secure-workshop/contracts';
 import { EncryptedBackups, checkEncryptedBackupsArgs, type DatabaseClient } from './encrypted-backups';
 
 function client(user: string, sslmode = 'verify-full'): DatabaseClient {

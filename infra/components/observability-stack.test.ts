@@ -2,7 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { findObject, runProgram, type RecordedResource } from '../testing/mocks';
-import { controlSet, withRequirements, type ControlId } from '../stacks/controls';
+import { controlSet, withRequirements, type ControlId } from '@secure-workshop/contracts';
 import { ObservabilityStack } from './observability-stack';
 
 async function render(controls: ControlId[]) {

@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
 import { AppliedControls, appLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
-import type { ControlId, ControlSet } from '../stacks/controls';
+import type { ControlId, ControlSet } from '@secure-workshop/contracts';
 import { DASHBOARD_LABEL, LOKI_RULE_LABEL, MONITORING_NAMESPACE } from './observability/charts';
 import { securityDashboard } from './observability/dashboard';
 import { lokiRuleGroups, prometheusRuleGroups, type RuleScope } from './observability/rules';

@@ -14,7 +14,7 @@ import {
   objectMeta,
   tlsSecretVolume,
 } from '../lib/workload';
-import type { ControlId } from '../stacks/controls';
+import type { ControlId } from '@secure-workshop/contracts';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
 import type { DbClient } from './tls-postgres';
 

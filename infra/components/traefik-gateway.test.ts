@@ -2,7 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { findObject, runProgram, type RecordedResource } from '../testing/mocks';
-import { controlSet, withRequirements, type ControlId } from '../stacks/controls';
+import { controlSet, withRequirements, type ControlId } from '@secure-workshop/contracts';
 import { TraefikGateway, checkTraefikGatewayArgs, type GatewayCertificateIssuer } from './traefik-gateway';
 
 const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';

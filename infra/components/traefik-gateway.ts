@@ -3,7 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { AppliedControls, appLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
-import type { ControlId } from '../stacks/controls';
+import type { ControlId } from '@secure-workshop/contracts';
 import {
   DEFAULT_FAIL2BAN,
   DEFAULT_RATE_LIMIT,

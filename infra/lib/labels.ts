@@ -1,5 +1,5 @@
 // Labels and the control annotation that explain why an object exists or looks the way it does.
-import { CONTROL_IDS, type ControlId } from '../stacks/controls';
+import { CONTROL_IDS, type ControlId } from '@secure-workshop/contracts';
 
 export const CONTROLS_ANNOTATION = 'secure-workshop.dev/controls';
 /**

@@ -1,6 +1,6 @@
 // NetworkPolicy builders: default deny, DNS, and one allow policy per workload from a list of flows.
 import type * as k8s from '@pulumi/kubernetes';
-import type { ControlId } from '../stacks/controls';
+import type { ControlId } from '@secure-workshop/contracts';
 import { NAME_LABEL } from './labels';
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;

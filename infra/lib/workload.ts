@@ -2,7 +2,7 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as k8sCore from '@pulumi/kubernetes/core/v1';
 import type * as pulumi from '@pulumi/pulumi';
-import type { ControlId } from '../stacks/controls';
+import type { ControlId } from '@secure-workshop/contracts';
 import { AppliedControls, appLabels } from './labels';
 import { scratchVolume } from './pod-security';
 

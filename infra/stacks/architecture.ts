@@ -27,7 +27,7 @@ import {
 import { POD_SECURITY_LABELS } from '../lib/pod-security';
 import { type StackContext, objectMeta } from '../lib/workload';
 import type { Settings } from '../settings';
-import { type ControlId, type ControlSet, controlSet } from './controls';
+import { type ControlId, type ControlSet, controlSet } from '@secure-workshop/contracts';
 
 /** Where Traefik (bundled with k3s) runs; the gateway's traffic to the API comes from there. */
 export const TRAEFIK_PEER = { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } };

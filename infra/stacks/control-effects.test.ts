@@ -16,7 +16,7 @@ import {
   runStack,
   workloads,
 } from '../testing/stack-queries';
-import { CONTROL_IDS, type ControlId, requirementsOf, withRequirements } from './controls';
+import { CONTROL_IDS, type ControlId, requirementsOf, withRequirements } from '@secure-workshop/contracts';
 
 interface Pair {
   before: ProgramRun;

@@ -3,7 +3,7 @@ import { CONTROLS_ANNOTATION } from '../lib/labels';
 import { objectName, type RecordedResource } from '../testing/mocks';
 import { kubernetesObjects } from '../testing/objects';
 import { controlsOf, envOf, kind, object, podSpec, runStack, workloads } from '../testing/stack-queries';
-import { CONTROL_IDS } from './controls';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
 
 const describeResource = (resource: RecordedResource) =>
   `${resource.type} ${resource.name}${objectName(resource) ? ` (${objectName(resource)})` : ''}`;

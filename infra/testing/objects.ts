@@ -11,6 +11,8 @@ export interface Registration {
   inputs: Record<string, unknown>;
   custom?: boolean;
   parent?: string;
+  /** Read from the cluster (`Resource.get`), not created by the stack. */
+  read?: true;
 }
 
 /** A resource whose inputs are a Kubernetes manifest. */
@@ -47,17 +49,19 @@ export function isHelmRelease(resource: Pick<Registration, 'type'>): boolean {
 
 /** The manifest of a Kubernetes resource (inputs with apiVersion and kind), else undefined. */
 export function asKubernetesObject(
-  resource: Pick<Registration, 'type' | 'inputs'>,
+  resource: Pick<Registration, 'type' | 'inputs' | 'read'>,
 ): KubernetesObject | undefined {
   const { inputs } = resource;
-  if (kubernetesKind(resource) === undefined) return undefined;
+  if (kubernetesKind(resource) === undefined || resource.read) return undefined;
   if (typeof inputs.apiVersion !== 'string' || typeof inputs.kind !== 'string') return undefined;
   return { ...inputs, apiVersion: inputs.apiVersion, kind: inputs.kind, metadata: record(inputs.metadata) };
 }
 
-/** The Kubernetes objects among recorded resources (components and providers left out). */
+/** The Kubernetes objects the stack creates (components, providers and reads of existing objects left out). */
 export function kubernetesObjects<T extends Registration>(resources: readonly T[]): T[] {
-  return resources.filter((resource) => resource.custom !== false && kubernetesKind(resource) !== undefined);
+  return resources.filter(
+    (resource) => resource.custom !== false && !resource.read && kubernetesKind(resource) !== undefined,
+  );
 }
 
 /** The object name (metadata.name) of a recorded resource. */

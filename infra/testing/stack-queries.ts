@@ -1,5 +1,5 @@
 // Test helpers over recorded stacks: run a control set, find objects, walk pod templates, diff two runs.
-import { type ControlId } from '../stacks/controls';
+import { type ControlId } from '@secure-workshop/contracts';
 import { deployStack } from '../stacks/program';
 import { type ProgramRun, type RecordedResource, runProgram } from './mocks';
 import {

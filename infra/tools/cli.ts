@@ -1,7 +1,7 @@
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../testing/stack-config';
-import { resolveControls } from '../stacks/controls';
+import { resolveControls } from '@secure-workshop/contracts';
 import { checkStack, formatCheck, loadPolicyRunner } from './check';
 import { diffStacks, formatDiff } from './diff';
 import { drawArchitecture } from './draw';

@@ -1,5 +1,5 @@
 import { CONTROLS_ANNOTATION } from '../lib/labels';
-import { type Control, CONTROLS, type OwaspCategory, OWASP_TITLES } from '../stacks/controls';
+import { type Control, CONTROLS, type OwaspCategory, OWASP_TITLES } from '@secure-workshop/contracts';
 import { controlsOf } from '../testing/objects';
 import { maskSecrets } from '../testing/secret-values';
 import { isRecord, type SynthResult, wrapWords } from './model';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROL_IDS } from '../stacks/controls';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
 import { type CliRun, runCli } from './run-cli';
 
 const work = mkdtempSync(path.join(tmpdir(), 'gate-'));

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_IDS } from '../stacks/controls';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
 import { REPO_ROOT } from '../testing/stack-config';
 import { parseControls } from './cli';
 

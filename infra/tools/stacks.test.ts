@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Peer } from '../lib/network-policy';
 import { architectureFlows } from '../stacks/architecture';
-import { CONTROLS, controlSet, resolveControls } from '../stacks/controls';
+import { CONTROLS, controlSet, resolveControls } from '@secure-workshop/contracts';
 import { findObject } from '../testing/objects';
 import { REPO_ROOT } from '../testing/stack-config';
 import { checkStack, formatCheck, type PolicyRunner } from './check';

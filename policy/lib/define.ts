@@ -1,8 +1,9 @@
 import type { ResourceValidation, StackValidation } from '@pulumi/policy';
+import { getControl } from '@secure-workshop/contracts';
 import type { PolicyMeta, SecureWorkshopPolicy } from './meta';
 import { withResourceWaiver, withStackWaivers } from './waivers';
 
-interface PolicySpec extends PolicyMeta {
+interface PolicySpec extends Omit<PolicyMeta, 'owaspCategory'> {
   /** Stable id: used in waiver annotations, reports and CI expectations. */
   name: string;
   description: string;
@@ -15,12 +16,12 @@ function common(spec: PolicySpec) {
     enforcementLevel: 'mandatory' as const,
     severity: 'high' as const,
     remediationSteps: spec.remediation,
-    tags: [`owasp-${spec.owaspCategory}`, `control-${spec.control}`],
+    tags: [`owasp-${getControl(spec.control).owasp}`, `control-${spec.control}`],
   };
 }
 
 function metaOf(spec: PolicySpec): PolicyMeta {
-  return { owaspCategory: spec.owaspCategory, control: spec.control, remediation: spec.remediation };
+  return { owaspCategory: getControl(spec.control).owasp, control: spec.control, remediation: spec.remediation };
 }
 
 export function defineResourcePolicy(

@@ -1,12 +1,11 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
-import type { ControlId } from '../../infra/stacks/controls';
+import type { ControlId, OwaspCategory } from '@secure-workshop/contracts';
 
-/** OWASP Top 10 (2021) categories the pack reports under. */
-export const owaspCategories = ['A01', 'A02', 'A04', 'A05', 'A07', 'A09'] as const;
-export type OwaspCategory = (typeof owaspCategories)[number];
+/** A policy reports under its control's OWASP category, as the catalog has it: one list, not two. */
+export type { OwaspCategory };
 
-/** The catalog's control ids: infra/stacks/controls.ts is their one source. */
-export { CONTROL_IDS as controlIds, type ControlId } from '../../infra/stacks/controls';
+/** The catalog's control ids: @secure-workshop/contracts is their one source. */
+export { CONTROL_IDS as controlIds, type ControlId } from '@secure-workshop/contracts';
 
 /** What the offline tools print next to a violation. */
 export interface PolicyMeta {

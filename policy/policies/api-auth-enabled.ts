@@ -4,7 +4,6 @@ import { roleContainers } from '../lib/workloads';
 export const apiAuthEnabled = defineResourcePolicy({
   name: 'api-auth-enabled',
   description: 'The API requires JWT access tokens: it never runs with AUTH_MODE=none.',
-  owaspCategory: 'A07',
   control: 'authn-jwt',
   remediation: 'Remove AUTH_MODE=none and give the API its JWT verification key (JWT_PUBLIC_KEY_FILE).',
   validateResource: (args, reportViolation) => {

@@ -7,7 +7,6 @@ export const apiDbViaFirewall = defineStackPolicy({
   name: 'api-db-via-firewall',
   description:
     "The API's database host (PGHOST) is the database firewall's Service, never PostgreSQL itself.",
-  owaspCategory: 'A04',
   control: 'db-firewall',
   remediation:
     'Point the API at the jumpwire Service (PGHOST=jumpwire.<namespace>.svc) with its JumpWire credential.',

@@ -42,7 +42,6 @@ export const apiMetricsScraped = defineStackPolicy({
   name: 'api-metrics-scraped',
   description:
     'The API exposes metrics (METRICS_PORT) and a ServiceMonitor scrapes them through its Service.',
-  owaspCategory: 'A09',
   control: 'observability',
   remediation:
     "Set METRICS_PORT, name that port on the API Service (metrics) and add a ServiceMonitor selecting the Service's labels with endpoints [{ port: metrics }].",

@@ -4,7 +4,6 @@ import { roleContainers } from '../lib/workloads';
 export const apiMtlsRequired = defineResourcePolicy({
   name: 'api-mtls-required',
   description: 'The API demands client certificates from the CA (TLS_CLIENT_AUTH=require).',
-  owaspCategory: 'A01',
   control: 'mtls-internal',
   remediation: 'Set TLS_CLIENT_AUTH=require and give every internal caller a client certificate from the CA.',
   validateResource: (args, reportViolation) => {

@@ -45,7 +45,6 @@ export const apiRouteAuth = defineStackPolicy({
   name: 'api-route-auth',
   description:
     'The API is published through the gateway; every IngressRoute to it runs fail2ban and then the JWT middleware (Required, Alg pinned, exp checked), except the token endpoint, which gets fail2ban and a rate limit.',
-  owaspCategory: 'A01',
   control: 'api-gateway',
   remediation:
     'List the fail2ban Middleware before the JWT Middleware (Required, Alg: ES256, PayloadFields [exp]) on every API route.',

@@ -4,7 +4,6 @@ import { roleContainers } from '../lib/workloads';
 export const apiSecurityHeaders = defineResourcePolicy({
   name: 'api-security-headers',
   description: 'The API sends the hardened response headers (SECURITY_HEADERS is not off).',
-  owaspCategory: 'A05',
   control: 'security-headers',
   remediation: 'Remove SECURITY_HEADERS=off from the API environment.',
   validateResource: (args, reportViolation) => {

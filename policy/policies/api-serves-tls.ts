@@ -14,7 +14,6 @@ export const apiServesTls = defineResourcePolicy({
   name: 'api-serves-tls',
   description:
     'The API serves HTTPS (TLS_CERT_DIR set) and its Service exposes only a TLS port besides metrics.',
-  owaspCategory: 'A02',
   control: 'tls-in-transit',
   remediation: 'Mount the API certificate, set TLS_CERT_DIR, and expose the Service on 443 (name it https).',
   validateResource: (args, reportViolation) => {

@@ -30,7 +30,6 @@ export const certificateStrength = defineResourcePolicy({
   name: 'certificate-strength',
   description:
     'Keys are ECDSA P-256+ (or RSA 2048+, Ed25519) and leaf certificates live at most 90 days (2160h).',
-  owaspCategory: 'A02',
   control: 'tls-in-transit',
   remediation:
     'Request ECDSA P-256 keys and duration <= 2160h (renewBefore well below it) for every leaf certificate.',

@@ -6,7 +6,6 @@ import { workloadOf } from '../lib/workloads';
 export const containerProbes = defineResourcePolicy({
   name: 'container-probes',
   description: 'Containers of long-running workloads have liveness and readiness probes.',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation:
     'Add livenessProbe and readinessProbe to every container of Deployments, StatefulSets and DaemonSets.',

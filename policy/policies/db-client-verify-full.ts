@@ -19,7 +19,6 @@ export const dbClientVerifyFull = defineResourcePolicy({
   name: 'db-client-verify-full',
   description:
     'Every client of PostgreSQL or of the database firewall connects over the network with PGSSLMODE=verify-full and a root certificate (PGSSLROOTCERT); a local socket in the server pod needs neither.',
-  owaspCategory: 'A02',
   control: 'db-tls',
   remediation:
     'Set PGSSLMODE=verify-full and PGSSLROOTCERT to the mounted CA bundle, and connect by DNS name.',

@@ -31,7 +31,6 @@ export const encryptedBackups = defineStackPolicy({
   name: 'encrypted-backups',
   description:
     'A stack with a database has a backup CronJob that encrypts dumps with a key from a Secret and keeps them on a volume.',
-  owaspCategory: 'A02',
   control: 'encrypted-backups',
   remediation:
     'Turn on encrypted-backups: a backup CronJob with BACKUP_KEY_FILE from a generated Secret and a PVC for the copies.',

@@ -14,7 +14,6 @@ export const imageTagPinned = defineResourcePolicy({
   name: 'image-tag-pinned',
   description:
     'Every container image names a version tag or a digest, never `latest` or nothing; every Helm release and Traefik plugin pins an exact version.',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation:
     'Pin each image to a release tag (e.g. postgres:16.4) or a sha256 digest, and each chart to an exact version.',

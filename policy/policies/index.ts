@@ -30,7 +30,8 @@ import { serviceAccountToken } from './service-account-token';
 
 /** Every policy of the pack with its metadata, grouped by OWASP category. */
 export const securePolicies: readonly SecureWorkshopPolicy[] = [
-  // A01 Broken Access Control
+  // A01 Broken Access Control (the categories are the catalog's, by each policy's control)
+  apiAuthEnabled,
   networkDefaultDeny,
   networkWorkloadSelected,
   noExposedServices,
@@ -39,6 +40,7 @@ export const securePolicies: readonly SecureWorkshopPolicy[] = [
   apiMtlsRequired,
   reconcilerScopedToken,
   // A02 Cryptographic Failures
+  noSecretLiterals,
   apiServesTls,
   dbClientVerifyFull,
   postgresTlsOnly,
@@ -57,9 +59,6 @@ export const securePolicies: readonly SecureWorkshopPolicy[] = [
   imageTagPinned,
   serviceAccountToken,
   apiSecurityHeaders,
-  // A07 Identification and Authentication Failures
-  apiAuthEnabled,
-  noSecretLiterals,
   // A09 Security Logging and Monitoring Failures
   apiMetricsScraped,
   securityAlertRules,

@@ -9,7 +9,6 @@ export const ingressWebsecureTls = defineStackPolicy({
   name: 'ingress-websecure-tls',
   description:
     'Ingress routes listen on websecure only (Traefik redirects web to it), terminate TLS with a TLSOption of minVersion TLS 1.2+, and verify upstreams against our CA.',
-  owaspCategory: 'A02',
   control: 'api-gateway',
   remediation:
     'Set entryPoints: [websecure], tls.secretName from the ingress Certificate, tls.options naming a TLSOption with minVersion VersionTLS12, and a ServersTransport with rootCAs (Traefik v3; rootCAsSecrets is deprecated).',

@@ -6,7 +6,6 @@ const enforceLabel = 'pod-security.kubernetes.io/enforce';
 export const namespacePodSecurity = defineResourcePolicy({
   name: 'namespace-pod-security',
   description: 'Namespaces the program creates enforce the restricted Pod Security Standard.',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation: `Label the namespace ${enforceLabel}: restricted so the API server rejects non-conforming pods.`,
   validateResource: (args, reportViolation) => {

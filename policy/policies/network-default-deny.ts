@@ -6,7 +6,6 @@ import { workloadsOf } from '../lib/workloads';
 export const networkDefaultDeny = defineStackPolicy({
   name: 'network-default-deny',
   description: 'Every namespace with workloads has a default-deny NetworkPolicy for ingress and for egress.',
-  owaspCategory: 'A01',
   control: 'network-policies',
   remediation:
     'Add a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules, then allow each needed flow.',

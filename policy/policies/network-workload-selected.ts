@@ -6,7 +6,6 @@ export const networkWorkloadSelected = defineStackPolicy({
   name: 'network-workload-selected',
   description:
     'Every workload is selected by a NetworkPolicy that allows its flows (nothing relies on a flat network).',
-  owaspCategory: 'A01',
   control: 'network-policies',
   remediation:
     "Add a NetworkPolicy whose podSelector matches the workload's pod labels and lists its allowed peers.",

@@ -9,7 +9,6 @@ const gatewayNames = ['traefik'];
 export const noExposedServices = defineResourcePolicy({
   name: 'no-exposed-services',
   description: 'No Service of type LoadBalancer or NodePort except the ingress gateway.',
-  owaspCategory: 'A01',
   control: 'api-gateway',
   remediation: 'Use a ClusterIP Service and publish the workload through the gateway IngressRoute.',
   validateResource: validateResourceOfType(k8s.core.v1.Service, (service, args, reportViolation) => {

@@ -64,7 +64,6 @@ export const noSecretLiterals = defineResourcePolicy({
   name: 'no-secret-literals',
   description:
     'No password, secret, token or key is written as a literal env value or ConfigMap entry; secrets come from Secret references or files.',
-  owaspCategory: 'A07',
   control: 'generated-secrets',
   remediation:
     'Generate the value (random/tls providers), store it in a Secret and use valueFrom.secretKeyRef or a mounted file (*_FILE).',

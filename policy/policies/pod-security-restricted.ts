@@ -20,7 +20,6 @@ export const podSecurityRestricted = defineResourcePolicy({
   name: 'pod-security-restricted',
   description:
     'Pods meet the restricted Pod Security Standard: non-root, no privilege escalation, capabilities dropped, seccomp, read-only root file system, no host namespaces, paths or ports, allowed volume types only.',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation:
     'Use the pod-hardening security context (runAsNonRoot, allowPrivilegeEscalation: false, drop ALL, seccomp RuntimeDefault, readOnlyRootFilesystem) and only restricted volume types.',

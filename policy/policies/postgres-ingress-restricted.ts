@@ -41,7 +41,6 @@ export const postgresIngressRestricted = defineStackPolicy({
   name: 'postgres-ingress-restricted',
   description:
     'NetworkPolicies let only the database firewall and the migrate/backup jobs reach PostgreSQL; the API cannot reach it directly.',
-  owaspCategory: 'A04',
   control: 'db-firewall',
   remediation:
     'Select the PostgreSQL pods with a NetworkPolicy whose ingress allows only the jumpwire, migrate and backup pod labels on 5432.',

@@ -28,7 +28,6 @@ export const postgresTlsOnly = defineStackPolicy({
   name: 'postgres-tls-only',
   description:
     'PostgreSQL runs with ssl=on (TLS 1.2+) and a pg_hba.conf that rejects every non-TLS network connection.',
-  owaspCategory: 'A02',
   control: 'db-tls',
   remediation:
     'Mount the server certificate, pass ssl=on and ssl_min_protocol_version=TLSv1.2, and mount a pg_hba.conf with only hostssl ... scram-sha-256 entries.',

@@ -11,7 +11,6 @@ const anonymousSubjects = ['system:anonymous', 'system:unauthenticated'];
 export const rbacLeastPrivilege = defineResourcePolicy({
   name: 'rbac-least-privilege',
   description: 'No binding to cluster-admin or to anonymous users, and no wildcard RBAC rules.',
-  owaspCategory: 'A01',
   control: 'pod-hardening',
   remediation: 'Bind a Role that lists the exact apiGroups, resources and verbs the subject needs.',
   validateResource: (args, reportViolation) => {

@@ -5,7 +5,6 @@ import { workloadOf } from '../lib/workloads';
 export const reconcilerHttps = defineResourcePolicy({
   name: 'reconciler-https',
   description: 'Callers of the API (API_URL, OAUTH_TOKEN_URL) use https:// and pin the CA with TLS_CA_FILE.',
-  owaspCategory: 'A02',
   control: 'tls-in-transit',
   remediation: 'Point API_URL and OAUTH_TOKEN_URL at https://api... and mount the CA bundle as TLS_CA_FILE.',
   validateResource: (args, reportViolation) => {

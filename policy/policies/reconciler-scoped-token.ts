@@ -34,7 +34,6 @@ export const reconcilerScopedToken = defineStackPolicy({
   name: 'reconciler-scoped-token',
   description:
     "The reconciler gets its own short-lived token by client credentials, asks only for read scopes, and the API's client registry lets it have no more.",
-  owaspCategory: 'A01',
   control: 'authz-scopes',
   remediation:
     "Give the reconciler OAUTH_TOKEN_URL, OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET_FILE, and cap its client's scopes in the API's registry at read:user read:transaction.",

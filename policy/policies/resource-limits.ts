@@ -5,7 +5,6 @@ import { workloadOf } from '../lib/workloads';
 export const resourceLimits = defineResourcePolicy({
   name: 'resource-limits',
   description: 'Every container declares CPU and memory requests and limits.',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation: 'Set resources.requests and resources.limits (cpu and memory) on every container.',
   validateResource: (args, reportViolation) => {

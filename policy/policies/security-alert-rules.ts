@@ -32,7 +32,6 @@ export const securityAlertRules = defineStackPolicy({
   name: 'security-alert-rules',
   description:
     'PrometheusRules alert on authentication failures, and on certificate expiry and rate-limit spikes where those exist.',
-  owaspCategory: 'A09',
   control: 'observability',
   remediation: 'Add PrometheusRule alerts for 401/403 spikes, 429 spikes and certificates close to expiry.',
   validateStack: (args, reportViolation) => {

@@ -4,7 +4,6 @@ import { workloadOf } from '../lib/workloads';
 export const serviceAccountToken = defineResourcePolicy({
   name: 'service-account-token',
   description: 'Pods do not mount a Kubernetes API token (automountServiceAccountToken: false).',
-  owaspCategory: 'A05',
   control: 'pod-hardening',
   remediation:
     'Set automountServiceAccountToken: false in the pod spec; none of our workloads calls the Kubernetes API.',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_IDS } from '../../infra/stacks/controls';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
 import { controlIds } from '../lib/meta';
 import { policyMeta, securePolicies } from '../policies';
 

@@ -484,8 +484,8 @@ const badCases: BadCase[] = [
   {
     policy: 'ingress-websecure-tls',
     what: 'a ServersTransport without our CA',
-    mutate: (s) => void delete spec(s, 'ServersTransport', 'api-upstream').rootCAsSecrets,
-    message: /no rootCAsSecrets/,
+    mutate: (s) => void delete spec(s, 'ServersTransport', 'api-upstream').rootCAs,
+    message: /no rootCAs,/,
   },
   {
     policy: 'encrypted-backups',

@@ -2,7 +2,7 @@
 // policies fire, and nothing else does.
 import { describe, expect, it } from 'vitest';
 import { deployStack } from '../../infra/stacks/program';
-import { CONTROL_IDS, withRequirements, type ControlId } from '../../infra/stacks/controls';
+import { CONTROL_IDS, withRequirements, type ControlId } from '@secure-workshop/contracts';
 import { runProgram } from '../../infra/testing/mocks';
 import { runPolicies } from '../run';
 import { policyInputs } from './rendered';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_IDS } from '../../infra/stacks/controls';
+import { CONTROL_IDS } from '@secure-workshop/contracts';
 import type { Violation } from '../run';
 import { checkRenderedStack, describeViolations } from './rendered';
 
@@ -25,8 +25,8 @@ describe('the rendered start stack', () => {
   it("catches the workshop's known weaknesses", () => {
     const lines = describeViolations(violations);
     const expected = [
-      /A07 api-auth-enabled: Deployment workshop-start\/api .*AUTH_MODE=none/,
-      /A07 no-secret-literals: StatefulSet workshop-start\/postgres .*POSTGRES_PASSWORD has a literal value/,
+      /A01 api-auth-enabled: Deployment workshop-start\/api .*AUTH_MODE=none/,
+      /A02 no-secret-literals: StatefulSet workshop-start\/postgres .*POSTGRES_PASSWORD has a literal value/,
       /A04 api-db-via-firewall: .*PGHOST "postgres.*" is PostgreSQL itself/,
       /A04 postgres-ingress-restricted: StatefulSet workshop-start\/postgres is reachable from every pod/,
       /A02 reconciler-https: .*API_URL is "http:\/\//,

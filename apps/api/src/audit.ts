@@ -7,7 +7,7 @@ import {
   AUDIT_OUTCOMES,
   type AuditAction,
   type AuditOutcome,
-} from './signals.js';
+} from '@secure-workshop/contracts';
 
 export { AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_OUTCOMES, type AuditAction, type AuditOutcome };
 

@@ -1,7 +1,7 @@
 // Configuration from the environment, validated once: every problem becomes one readable line.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { SCOPES, type Scope } from './scopes.js';
+import { SCOPES, type Scope } from '@secure-workshop/contracts';
 import { readLibpqSettings, type PgConnectionSettings } from './shared/libpq.js';
 import { ConfigError, Settings, type Env } from './shared/settings.js';
 

@@ -1,6 +1,6 @@
 // Prometheus metrics of one API instance (own registry, so tests can run several per process).
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { METRIC_NAMES } from './signals.js';
+import { METRIC_NAMES } from '@secure-workshop/contracts';
 
 export { METRIC_NAMES };
 

@@ -1,7 +1,7 @@
 // OAuth 2.0 client credentials (RFC 6749 §4.4): client authentication and the scope ceiling, no I/O.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { OAuthClient } from './config.js';
-import { isScope, type Scope } from './scopes.js';
+import { isScope, type Scope } from '@secure-workshop/contracts';
 
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 300;
 

@@ -15,7 +15,7 @@ import {
 import { loadDbConfig } from '../src/config.js';
 import { createSql, type Sql } from '../src/db/client.js';
 import { migrate, seed, type SeedOptions } from '../src/db/migrate.js';
-import { SCOPES, type Scope } from '../src/scopes.js';
+import { SCOPES, type Scope } from '@secure-workshop/contracts';
 
 export const ALL_SCOPES: Scope[] = [...SCOPES];
 

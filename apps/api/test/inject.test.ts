@@ -8,7 +8,7 @@ import { loggerOptions } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import type { Repositories } from '../src/plugins/repositories.js';
 import type { Page, PageRequest } from '../src/repositories/rows.js';
-import { SCOPES, type Scope } from '../src/scopes.js';
+import { SCOPES, type Scope } from '@secure-workshop/contracts';
 import { LogCapture, claims, createAuthFixture, forgeJwt, type AuthFixture } from './helpers.js';
 
 /** In-memory stores that record every call and can be told to fail the next one. */

@@ -1,7 +1,7 @@
 // What the rules and dashboards query: metric names, log fields and label values, kept in one place.
 // The API's own names come from apps/api/src/signals.ts, the module the API writes them with.
 
-import { AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_OUTCOMES, METRIC_NAMES } from '../../../apps/api/src/signals.js';
+import { AUDIT_ACTIONS, AUDIT_FIELDS, AUDIT_OUTCOMES, METRIC_NAMES } from '@secure-workshop/contracts';
 
 export { AUDIT_FIELDS };
 export const API_METRICS = METRIC_NAMES;

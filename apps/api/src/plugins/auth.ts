@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, auditRequest } from '../audit.js';
 import type { AuthConfig } from '../config.js';
 import type { ApiMetrics } from '../metrics.js';
-import { SCOPES, isScope, type Scope } from '../scopes.js';
+import { SCOPES, isScope, type Scope } from '@secure-workshop/contracts';
 
 export interface Principal {
   subject: string;

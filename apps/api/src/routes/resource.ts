@@ -7,7 +7,7 @@ import { errorBody } from '../plugins/errors.js';
 import { SECURITY_SCHEME } from '../plugins/openapi.js';
 import type { ResourceRepository } from '../repositories/rows.js';
 import { DEFAULT_LIMIT, FieldsQuery, IdParams, errorResponses, selectFields } from '../schemas/common.js';
-import type { Scope } from '../scopes.js';
+import type { Scope } from '@secure-workshop/contracts';
 
 export interface ResourceOptions<
   F extends string,
