@@ -16,7 +16,7 @@ import { plainValue } from './secret-values';
 x509.cryptoProvider.set(webcrypto);
 
 /** A stable UUID-shaped value derived from a name, so ids stay the same between runs. */
-export function deterministicUuid(seed: string): string {
+function deterministicUuid(seed: string): string {
   const hex = createHash('sha256').update(seed).digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -28,7 +28,7 @@ const DIGITS = '0123456789';
 const DEFAULT_SPECIAL = '!@#$%&*()-_=+[]{}<>:?';
 
 /** A password as random.RandomPassword would make it from these inputs. */
-export function mockPassword(inputs: Record<string, unknown>): string {
+function mockPassword(inputs: Record<string, unknown>): string {
   const length = typeof inputs.length === 'number' ? inputs.length : 16;
   let alphabet = '';
   if (inputs.upper !== false) alphabet += UPPER;
@@ -170,7 +170,7 @@ function kubernetesState(inputs: Record<string, unknown>, name: string): Record<
 }
 
 /** Outputs a provider would return for a resource, computed from its inputs. */
-export async function mockOutputs(
+async function mockOutputs(
   type: string,
   name: string,
   inputs: Record<string, unknown>,

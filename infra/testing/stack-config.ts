@@ -21,7 +21,7 @@ export function checkStackName(stack: string): string {
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml`. */
-export function listStacks(): string[] {
+function listStacks(): string[] {
   return readdirSync(REPO_ROOT)
     .map((file) => /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1])
     .filter((stack): stack is string => stack !== undefined)
