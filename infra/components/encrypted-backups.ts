@@ -14,7 +14,6 @@ import type { DbClient } from './tls-postgres';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
-type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
 export const BACKUP_NAME = 'backup';

@@ -13,7 +13,8 @@ import {
   tlsSecretVolume,
 } from '../lib/workload';
 import type { CertificateAuthority } from './certificate-authority';
-import { RECONCILER_CLIENT_ID, RECONCILER_SCOPES, type SecureApi } from './secure-api';
+import { RECONCILER_SCOPES } from '@secure-workshop/contracts';
+import { RECONCILER_CLIENT_ID, type SecureApi } from './secure-api';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;

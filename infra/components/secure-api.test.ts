@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ALL_SCOPES, apiShape, jwtIssuer, oauthClientsFile, reconcilerScopes } from './secure-api';
+import { ALL_SCOPES } from '@secure-workshop/contracts';
+import { apiShape, jwtIssuer, oauthClientsFile, reconcilerScopes } from './secure-api';
 
 describe('SecureApi helpers', () => {
   it('writes only SHA-256 digests of client secrets to the registry', () => {

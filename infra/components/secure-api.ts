@@ -14,7 +14,14 @@ import {
   objectMeta,
   tlsSecretVolume,
 } from '../lib/workload';
-import type { ControlId } from '@secure-workshop/contracts';
+import {
+  ALL_SCOPES,
+  API_PORTS,
+  type ControlId,
+  JWT_AUDIENCE,
+  OAUTH_CLIENTS,
+  RECONCILER_SCOPES,
+} from '@secure-workshop/contracts';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
 import type { DbClient } from './tls-postgres';
 
@@ -24,7 +31,6 @@ type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 export const API_NAME = 'api';
 export const API_UID = 10001;
-export const API_PORTS = { http: 3000, https: 8443, metrics: 9464 } as const;
 /**
  * The API's switch for postgres.js named prepared statements: JumpWire 4.0.0 labels rows by the last
  * RowDescription and does not track named statements, so behind it every query goes unnamed.
@@ -32,11 +38,9 @@ export const API_PORTS = { http: 3000, https: 8443, metrics: 9464 } as const;
 export const PREPARED_STATEMENTS_ENV = 'PGPREPARE';
 /** Rolls the API's pods when its database credential changes (a rotation, a re-signed token). */
 export const DB_CREDENTIALS_CHECKSUM_ANNOTATION = 'secure-workshop.dev/db-credentials-checksum';
-export const JWT_AUDIENCE = 'secure-workshop-api';
-export const ALL_SCOPES = ['read:user', 'modify:user', 'read:transaction', 'modify:transaction'] as const;
-export const RECONCILER_SCOPES = ['read:user', 'read:transaction'] as const;
-export const RECONCILER_CLIENT_ID = 'reconciler';
-export const WORKSHOP_CLIENT_ID = 'workshop';
+/** The OAuth clients the API registers: the reconciler (least privilege) and the attendee's own. */
+export const RECONCILER_CLIENT_ID = OAUTH_CLIENTS.reconciler;
+export const WORKSHOP_CLIENT_ID = OAUTH_CLIENTS.workshop;
 
 const AUTH_DIR = '/etc/api/auth';
 const TLS_DIR = '/etc/api/tls';

@@ -13,7 +13,7 @@ import {
 } from '../components/jumpwire-gateway';
 import { ObservabilityStack } from '../components/observability-stack';
 import { ReconcilerJob, RECONCILER_NAME } from '../components/reconciler-job';
-import { API_NAME, API_PORTS, SecureApi, WORKSHOP_CLIENT_ID, apiShape } from '../components/secure-api';
+import { API_NAME, SecureApi, WORKSHOP_CLIENT_ID, apiShape } from '../components/secure-api';
 import { POSTGRES_NAME, POSTGRES_PORT, TlsPostgres } from '../components/tls-postgres';
 import { TraefikGateway } from '../components/traefik-gateway';
 import { AppliedControls, appLabels } from '../lib/labels';
@@ -27,7 +27,7 @@ import {
 import { POD_SECURITY_LABELS } from '../lib/pod-security';
 import { type StackContext, objectMeta } from '../lib/workload';
 import type { Settings } from '../settings';
-import { type ControlId, type ControlSet, controlSet } from '@secure-workshop/contracts';
+import { API_PORTS, type ControlId, type ControlSet, controlSet } from '@secure-workshop/contracts';
 
 /** Where Traefik (bundled with k3s) runs; the gateway's traffic to the API comes from there. */
 export const TRAEFIK_PEER = { namespace: 'kube-system', podLabels: { 'app.kubernetes.io/name': 'traefik' } };

@@ -21,7 +21,11 @@ function common(spec: PolicySpec) {
 }
 
 function metaOf(spec: PolicySpec): PolicyMeta {
-  return { owaspCategory: getControl(spec.control).owasp, control: spec.control, remediation: spec.remediation };
+  return {
+    owaspCategory: getControl(spec.control).owasp,
+    control: spec.control,
+    remediation: spec.remediation,
+  };
 }
 
 export function defineResourcePolicy(

@@ -80,10 +80,7 @@ export const ingressWebsecureTls = defineStackPolicy({
           transport.urn,
         );
       } else if (asArray(at(transport.props, 'spec', 'rootCAs')).length === 0) {
-        reportViolation(
-          `${label}: no rootCAs, so upstreams are not checked against our CA`,
-          transport.urn,
-        );
+        reportViolation(`${label}: no rootCAs, so upstreams are not checked against our CA`, transport.urn);
       }
     }
     for (const ingress of args.resources.filter((r) => r.type === k8sTypes.ingress)) {

@@ -1,7 +1,7 @@
 // Configuration from the environment, validated once: every problem becomes one readable line.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { SCOPES, type Scope } from '@secure-workshop/contracts';
+import { DEFAULT_JWT_ISSUER, JWT_AUDIENCE, SCOPES, type Scope } from '@secure-workshop/contracts';
 import { readLibpqSettings, type PgConnectionSettings } from './shared/libpq.js';
 import { ConfigError, Settings, type Env } from './shared/settings.js';
 
@@ -54,8 +54,8 @@ export interface ApiConfig {
   db: DbConfig;
 }
 
-export const DEFAULT_ISSUER = 'secure-workshop';
-export const DEFAULT_AUDIENCE = 'secure-workshop-api';
+export const DEFAULT_ISSUER = DEFAULT_JWT_ISSUER;
+export const DEFAULT_AUDIENCE = JWT_AUDIENCE;
 
 function p256Key(
   name: string,

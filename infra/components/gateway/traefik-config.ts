@@ -9,7 +9,6 @@
 //   chart mounts when experimental.plugins is set); if that fails Traefik keeps running and every
 //   route that uses a plugin middleware is dropped (404): the API is closed, not open;
 // - Traefik runs as uid 65532, read-only root, all capabilities dropped (chart v40.1.0 defaults).
-import { stringify } from 'yaml';
 import { TRAEFIK_VERSION } from '../../platform';
 import { yamlText } from '../../lib/yaml';
 

@@ -2,6 +2,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { SCOPE_DESCRIPTIONS } from '@secure-workshop/contracts';
 
 export const SECURITY_SCHEME = 'oauth2';
 
@@ -25,12 +26,7 @@ async function openapi(fastify: FastifyInstance, options: { tokenEndpoint: boole
             flows: {
               clientCredentials: {
                 tokenUrl: '/oauth/token',
-                scopes: {
-                  'read:user': 'Read users',
-                  'modify:user': 'Create, change and delete users',
-                  'read:transaction': 'Read transactions',
-                  'modify:transaction': 'Create, change and delete transactions',
-                },
+                scopes: { ...SCOPE_DESCRIPTIONS },
               },
             },
           },
