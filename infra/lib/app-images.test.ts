@@ -47,6 +47,9 @@ describe('app image tags', () => {
       'apps/api/tsconfig.build.json',
       'package-lock.json',
       'package.json',
+      'packages/contracts/package.json',
+      'packages/contracts/src',
+      'packages/contracts/tsconfig.build.json',
       'tsconfig.base.json',
     ]);
     for (const app of APP_NAMES) {
