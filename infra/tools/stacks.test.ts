@@ -21,14 +21,16 @@ let start: SynthResult;
 let end: SynthResult;
 let endAgain: SynthResult;
 let startWithDbTls: SynthResult;
+let addons: SynthResult;
 
 // Child processes on a shared 2-core machine: allow more than the default hook timeout.
 beforeAll(async () => {
-  [start, end, endAgain, startWithDbTls] = await Promise.all([
+  [start, end, endAgain, startWithDbTls, addons] = await Promise.all([
     synthesize({ stack: 'start' }),
     synthesize({ stack: 'end' }),
     synthesize({ stack: 'end' }),
     synthesize({ stack: 'start', controls: ['db-tls'] }),
+    synthesize({ stack: 'addons' }),
   ]);
 }, 300_000);
 
@@ -96,7 +98,7 @@ describe('render', () => {
     expect([...objects.keys()].some((file) => file.startsWith('networkpolicy-'))).toBe(false);
   });
 
-  it('end: TLS, JWT, firewall, NetworkPolicies, Helm releases, generated secrets never printed', () => {
+  it('end: TLS, JWT, firewall, NetworkPolicies, generated secrets never printed', () => {
     const objects = rendered(end);
     const kinds = new Set([...objects.values()].map((o) => o.kind));
     for (const kind of [
@@ -104,7 +106,6 @@ describe('render', () => {
       'ClusterIssuer',
       'NetworkPolicy',
       'Secret',
-      'HelmRelease',
       'StatefulSet',
       'CronJob',
     ]) {
@@ -114,12 +115,6 @@ describe('render', () => {
     const api = env(objects.get('deployment-workshop-end-api.yaml'), 'api');
     expect(api).toMatchObject({ AUTH_MODE: 'jwt', PGHOST: 'jumpwire', PGSSLMODE: 'verify-full' });
     expect(api.TLS_CERT_DIR).toEqual(expect.any(String));
-    expect(objects.get('helmrelease-cert-manager-cert-manager.yaml')).toMatchObject({
-      kind: 'HelmRelease',
-      chart: 'cert-manager',
-      repository: expect.stringMatching(/^https:/),
-      version: expect.stringMatching(/^v\d/),
-    });
     const credentials = objects.get('secret-workshop-end-postgres-credentials.yaml') as unknown as {
       stringData: Record<string, string>;
     };
@@ -136,6 +131,25 @@ describe('render', () => {
     expect(password?.outputs).toMatchObject({ result: '[secret]', length: 32 });
     const ca = list.resources.find((r) => r.name === 'ca-cert');
     expect(ca?.outputs).toMatchObject({ certPem: '[generated ca-cert.certPem]' });
+  });
+
+  it('addons: the Helm releases with chart, repository and version; end only reads them', () => {
+    const objects = rendered(addons);
+    expect(objects.get('helmrelease-cert-manager-cert-manager.yaml')).toMatchObject({
+      kind: 'HelmRelease',
+      chart: 'cert-manager',
+      repository: expect.stringMatching(/^https:/),
+      version: expect.stringMatching(/^v\d/),
+    });
+    const grafana = objects.get('secret-monitoring-grafana-admin.yaml') as unknown as {
+      stringData: Record<string, string>;
+    };
+    expect(new Set(Object.values(grafana.stringData))).toEqual(new Set(['[secret]']));
+    expect(objects.has('helmchartconfig-kube-system-traefik.yaml')).toBe(true);
+    const fromEnd = [...rendered(end).keys()];
+    expect(
+      fromEnd.filter((file) => /^(helmrelease|helmchartconfig|customresourcedefinition)-/.test(file)),
+    ).toEqual([]);
   });
 
   it('is deterministic apart from generated secrets', () => {

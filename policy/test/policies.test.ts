@@ -1,5 +1,6 @@
-// Every policy against the end stack the program really renders: silent on it as rendered, and
-// firing when one thing in it is broken the way a mistake in the program would break it.
+// Every policy against what one cluster runs as the program really renders it (the add-ons stack and
+// the end stack): silent on it as rendered, and firing when one thing in it is broken the way a
+// mistake in the program would break it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { securePolicies } from '../policies';
 import { runPolicies, type PolicyInputResource } from '../run';
@@ -26,14 +27,16 @@ interface BadCase {
   message: RegExp;
 }
 
-let endStack: Stack = [];
+let cluster: Stack = [];
 
 beforeAll(async () => {
-  endStack = await renderStack('end');
+  // One stack after the other: Pulumi's mock runtime is process-global.
+  const addons = await renderStack('addons');
+  cluster = [...addons, ...(await renderStack('end'))];
 }, 120_000);
 
-/** A fresh copy of the rendered end stack, to break one thing in. */
-const goodStack = (): Stack => structuredClone(endStack);
+/** A fresh copy of the rendered add-ons and end stacks, to break one thing in. */
+const goodStack = (): Stack => structuredClone(cluster);
 
 const context = (s: Stack, kind: string, name: string) =>
   firstContainer(object(s, kind, name)).securityContext as Props;
@@ -586,7 +589,7 @@ function only(policy: string) {
 }
 
 describe('the policy pack', () => {
-  it('is silent on the rendered end stack', async () => {
+  it('is silent on the rendered add-ons and end stacks', async () => {
     expect(describeViolations(await runPolicies(goodStack()))).toEqual([]);
   });
 
@@ -616,9 +619,9 @@ describe('the policy pack', () => {
   });
 });
 
-// What the rendered end stack showed the hand-made fixture had hidden. Each `it.fails` passes while
+// What the rendered stacks showed the hand-made fixture had hidden. Each `it.fails` passes while
 // the policy misses the mistake; when the policy is fixed it fails: move the case to badCases.
-describe('known gaps of the pack, found on the rendered end stack', () => {
+describe('known gaps of the pack, found on the rendered stacks', () => {
   it.fails(
     'network-workload-selected: a workload whose only selecting policy is the namespace-wide DNS one',
     async () => {
