@@ -178,7 +178,8 @@ export function parseSettings(raw: RawSettings, stack: string): Settings {
     clusterAddons,
   };
   if (renderYamlToDirectory !== undefined) {
-    if (clusterAddons === 'own') fail('renderYamlToDirectory cannot install Helm charts (clusterAddons: own)');
+    if (clusterAddons === 'own')
+      fail('renderYamlToDirectory cannot install Helm charts (clusterAddons: own)');
     settings.renderYamlToDirectory = renderYamlToDirectory;
   }
   const kubeContext = optionalString('kubeContext', raw.kubeContext);

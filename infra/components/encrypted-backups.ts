@@ -121,6 +121,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
   public readonly restoreCheckName: pulumi.Output<string>;
   public readonly keySecretName: pulumi.Output<string>;
   public readonly claimName: pulumi.Output<string>;
+  public readonly cronJobs: k8s.batch.v1.CronJob[];
 
   constructor(name: string, args: EncryptedBackupsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('secure-workshop:index:EncryptedBackups', name, {}, opts);
@@ -227,6 +228,7 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       args.restoreClient,
     );
 
+    this.cronJobs = [backup, check];
     this.cronJobName = backup.metadata.name;
     this.restoreCheckName = check.metadata.name;
     this.keySecretName = keySecret.metadata.name;

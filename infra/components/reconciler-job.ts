@@ -130,8 +130,11 @@ export class ReconcilerJob extends pulumi.ComponentResource {
           schedule: RECONCILER_SCHEDULE,
           concurrencyPolicy: 'Forbid',
           startingDeadlineSeconds: 60,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
+          // Finished runs are gone at once (the staleness alert reads the CronJob's last success
+          // time); a failed one is kept for its logs. Old pods would otherwise be judged again
+          // when pod-hardening raises the namespace's enforce level.
+          successfulJobsHistoryLimit: 0,
+          failedJobsHistoryLimit: 1,
           jobTemplate: {
             metadata: { labels: selectorLabels(RECONCILER_NAME) },
             spec: {

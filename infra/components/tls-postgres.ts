@@ -198,9 +198,9 @@ SUPERUSER_PASSWORD=$(secret SUPERUSER_PASSWORD)
 export OWNER_PASSWORD APP_PASSWORD FIREWALL_PASSWORD SUPERUSER_PASSWORD
 until pg_isready --quiet; do sleep 1; done
 psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --file="$(dirname "$0")/roles.sql"
+trap 'exit 0' TERM INT
 touch "\${ROLES_READY_FILE:-${ROLES_READY_FILE}}"
 echo '{"roles":"applied","database":"'"$PGDATABASE"'"}'
-trap 'exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done
 `;
 }

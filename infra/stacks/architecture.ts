@@ -167,12 +167,17 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
   const namespaceControls = new AppliedControls(controls);
   const hardened = namespaceControls.use('pod-hardening');
   if (controls.has('network-policies')) namespaceControls.mark('network-policies');
+  // Rendered as files there is no order to keep: the labels go straight onto the Namespace.
+  const labelsLater = hardened && settings.renderYamlToDirectory === undefined;
   const namespace = new k8s.core.v1.Namespace(
     'namespace',
     {
       metadata: {
         name: settings.namespace,
-        labels: { ...appLabels('workshop', settings.stack), ...(hardened ? POD_SECURITY_LABELS : {}) },
+        labels: {
+          ...appLabels('workshop', settings.stack),
+          ...(hardened && !labelsLater ? POD_SECURITY_LABELS : {}),
+        },
         annotations: namespaceControls.annotations(),
       },
     },
@@ -298,6 +303,28 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
         );
       })
     : [];
+
+  if (labelsLater) {
+    // The API server checks every existing pod against a new enforce level and warns about each that
+    // fails it: the label goes on once the workloads it judges are the hardened ones (pulumi up waits
+    // for their rollouts first).
+    const workloads: pulumi.Resource[] = [
+      postgres.statefulSet,
+      migration.job,
+      api.deployment,
+      reconciler.cronJob,
+      ...(jumpwire ? [jumpwire.deployment, jumpwire.smokeTest] : []),
+      ...(backups ? backups.cronJobs : []),
+    ];
+    new k8s.core.v1.NamespacePatch(
+      'namespace-pod-security',
+      {
+        // Only the labels: the Namespace itself carries the controls annotation (pod-hardening).
+        metadata: { name: settings.namespace, labels: POD_SECURITY_LABELS },
+      },
+      { ...k8sOpts, dependsOn: [namespace, ...workloads] },
+    );
+  }
 
   return {
     context,

@@ -73,6 +73,36 @@ export function helmReleaseBody(
   };
 }
 
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isRecord(base) || !isRecord(patch)) return patch;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) merged[key] = deepMerge(base[key], value);
+  return merged;
+}
+
+/**
+ * A `<Kind>Patch` (server-side apply of some fields of an object, e.g. the Pod Security labels the
+ * program puts on its namespace after the workloads) is shown merged into the object it patches: a
+ * file per object, as `kubectl apply -f` needs it, holding what the object ends up with.
+ */
+function mergePatches(objects: RenderedObject[], result: SynthResult): void {
+  const patchUrns = new Set(
+    result.resources.filter((resource) => /Patch$/.test(resource.type)).map((resource) => resource.urn),
+  );
+  for (const patch of objects.filter((object) => patchUrns.has(object.urn))) {
+    const target = objects.find(
+      (object) =>
+        !patchUrns.has(object.urn) &&
+        object.kind === patch.kind &&
+        object.namespace === patch.namespace &&
+        object.name === patch.name,
+    );
+    if (target === undefined) continue;
+    target.body = deepMerge(target.body, patch.body) as Record<string, unknown>;
+    objects.splice(objects.indexOf(patch), 1);
+  }
+}
+
 /** Every Kubernetes object and Helm release of a synthesis, masked, with stable unique file names. */
 export function renderedObjects(result: SynthResult, options: RenderOptions = {}): RenderedObject[] {
   const objects: RenderedObject[] = [];
@@ -100,6 +130,7 @@ export function renderedObjects(result: SynthResult, options: RenderOptions = {}
       });
     }
   }
+  mergePatches(objects, result);
   objects.sort((a, b) =>
     `${a.kind}/${a.namespace}/${a.name}/${a.urn}`.localeCompare(
       `${b.kind}/${b.namespace}/${b.name}/${b.urn}`,

@@ -34,9 +34,6 @@ export const securePolicies: readonly SecureWorkshopPolicy[] = [
   apiAuthEnabled,
   networkDefaultDeny,
   networkWorkloadSelected,
-  noExposedServices,
-  rbacLeastPrivilege,
-  apiRouteAuth,
   apiMtlsRequired,
   reconcilerScopedToken,
   // A02 Cryptographic Failures
@@ -46,12 +43,15 @@ export const securePolicies: readonly SecureWorkshopPolicy[] = [
   postgresTlsOnly,
   reconcilerHttps,
   certificateStrength,
-  ingressWebsecureTls,
   encryptedBackups,
   // A04 Insecure Design
+  noExposedServices,
+  apiRouteAuth,
+  ingressWebsecureTls,
   apiDbViaFirewall,
   postgresIngressRestricted,
   // A05 Security Misconfiguration
+  rbacLeastPrivilege,
   podSecurityRestricted,
   namespacePodSecurity,
   resourceLimits,

@@ -139,7 +139,8 @@ const badCases: BadCase[] = [
   {
     policy: 'namespace-pod-security',
     what: 'a namespace without the restricted label',
-    mutate: (s) => void ((object(s, 'Namespace', END_NAMESPACE).props.metadata as Props).labels = {}),
+    // The program labels the namespace after its workloads, with a NamespacePatch.
+    mutate: (s) => void ((object(s, 'NamespacePatch', END_NAMESPACE).props.metadata as Props).labels = {}),
     message: /missing, expected "restricted"/,
   },
   {
