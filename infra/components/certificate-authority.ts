@@ -3,7 +3,13 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as tls from '@pulumi/tls';
 import type { HelmChartArgs } from '../lib/helm';
-import { CA_BUNDLE_CONFIGMAP, CA_BUNDLE_KEY, type StackContext, applied, objectMeta } from '../lib/workload';
+import {
+  CA_BUNDLE_CONFIGMAP,
+  CA_BUNDLE_KEY,
+  type StackContext,
+  controlTrail,
+  objectMeta,
+} from '../lib/workload';
 import type { ControlId } from '@secure-workshop/contracts';
 
 export const CERT_MANAGER_NAMESPACE = 'cert-manager';
@@ -126,7 +132,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     this.context = args.context;
     const { stack } = args.context;
     const k8sOpts = { parent: this, provider: args.provider };
-    const controls = applied(args.context).mark(...args.controls);
+    const controls = controlTrail(args.context).record(...args.controls);
 
     const key = new tls.PrivateKey(
       `${name}-key`,
@@ -206,7 +212,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
     request: CertificateRequest,
     parent: pulumi.Resource,
   ): k8s.apiextensions.CustomResource {
-    const controls = applied(this.context).mark(...request.controls);
+    const controls = controlTrail(this.context).record(...request.controls);
     return new k8s.apiextensions.CustomResource(
       resourceName,
       {

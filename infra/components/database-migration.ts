@@ -2,8 +2,8 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { containerHardening, restrictedPodSecurityContext, scratchVolume } from '../lib/pod-security';
-import { type StackContext, applied, objectMeta } from '../lib/workload';
-import type { AppliedControls } from '../lib/labels';
+import { type StackContext, controlTrail, objectMeta } from '../lib/workload';
+import type { ControlTrail } from '../lib/labels';
 import type { DbClient } from './tls-postgres';
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -40,11 +40,11 @@ export function migratePodSpec(options: { image: string; database: DbClient; har
 }
 
 /** The controls that shape the migrate Job. */
-export function migrateControls(context: StackContext, database: DbClient): AppliedControls {
-  const controls = applied(context);
-  controls.use('pod-hardening');
-  if (database.tls) controls.mark('db-tls');
-  return controls.mark('generated-secrets');
+export function migrateControls(context: StackContext, database: DbClient): ControlTrail {
+  const controls = controlTrail(context);
+  controls.ifOn('pod-hardening');
+  if (database.tls) controls.record('db-tls');
+  return controls.record('generated-secrets');
 }
 
 export interface DatabaseMigrationArgs {

@@ -2,7 +2,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { AppliedControls, appLabels, selectorLabels } from '../lib/labels';
+import { ControlTrail, appLabels, selectorLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
 import {
   RESOURCE_PRESETS,
@@ -128,8 +128,8 @@ export class EncryptedBackups extends pulumi.ComponentResource {
     checkEncryptedBackupsArgs(args);
     const { context } = args;
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-    const annotations = new AppliedControls(context.controls)
-      .mark('encrypted-backups', 'db-tls')
+    const annotations = new ControlTrail(context.controls)
+      .record('encrypted-backups', 'db-tls')
       .annotations();
     const meta = (objectName: string) => ({
       name: objectName,
@@ -147,8 +147,8 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       {
         metadata: {
           ...meta('backup-key'),
-          annotations: new AppliedControls(context.controls)
-            .mark('encrypted-backups', 'generated-secrets')
+          annotations: new ControlTrail(context.controls)
+            .record('encrypted-backups', 'generated-secrets')
             .annotations(),
         },
         type: 'Opaque',

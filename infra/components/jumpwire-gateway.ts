@@ -32,7 +32,7 @@ import {
 } from '../lib/pod-security';
 import {
   type StackContext,
-  applied,
+  controlTrail,
   caBundleVolume,
   literalEnv,
   objectMeta,
@@ -293,7 +293,7 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     if (!args.postgres.tls)
       throw new Error('JumpWireGateway: PostgreSQL must have db-tls on (the firewall connects with TLS)');
     const k8sOpts = { parent: this, provider: args.provider };
-    const controls = () => applied(context).mark('db-firewall', 'generated-secrets');
+    const controls = () => controlTrail(context).record('db-firewall', 'generated-secrets');
 
     const manifest = new random.RandomUuid(`${name}-manifest-id`, {}, { parent: this });
     const client = new random.RandomUuid(`${name}-client-id`, {}, { parent: this });
@@ -392,11 +392,11 @@ export class JumpWireGateway extends pulumi.ComponentResource {
             context,
             `${JUMPWIRE_NAME}-keys`,
             JUMPWIRE_NAME,
-            applied(context).mark('db-firewall'),
+            controlTrail(context).record('db-firewall'),
           ),
           // local-path binds on first consumer: waiting for Bound here would deadlock the Deployment.
           annotations: {
-            ...applied(context).mark('db-firewall').annotations(),
+            ...controlTrail(context).record('db-firewall').annotations(),
             'pulumi.com/skipAwait': 'true',
           },
         },
@@ -409,8 +409,8 @@ export class JumpWireGateway extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    const podControls = applied(context).mark('db-firewall');
-    const hardened = podControls.use('pod-hardening');
+    const podControls = controlTrail(context).record('db-firewall');
+    const hardened = podControls.ifOn('pod-hardening');
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [
       certificate,
       secrets,
@@ -456,7 +456,12 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, applied(context).mark('db-firewall')),
+        metadata: objectMeta(
+          context,
+          JUMPWIRE_NAME,
+          JUMPWIRE_NAME,
+          controlTrail(context).record('db-firewall'),
+        ),
         spec: {
           type: 'ClusterIP',
           selector: selectorLabels(JUMPWIRE_NAME),
@@ -471,8 +476,8 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     );
     this.serviceName = service.metadata.name;
 
-    const smokeControls = applied(context).mark('db-firewall');
-    smokeControls.use('pod-hardening');
+    const smokeControls = controlTrail(context).record('db-firewall');
+    smokeControls.ifOn('pod-hardening');
     const smokeMeta = objectMeta(context, SMOKE_TEST_NAME, SMOKE_TEST_NAME, smokeControls);
     this.smokeTest = new k8s.batch.v1.Job(
       `${name}-smoke-test`,

@@ -2,7 +2,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
-import { AppliedControls, appLabels } from '../lib/labels';
+import { ControlTrail, appLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
 import type { ControlId, ControlSet } from '@secure-workshop/contracts';
 import { DASHBOARD_LABEL, LOKI_RULE_LABEL, MONITORING_NAMESPACE } from './observability/charts';
@@ -114,7 +114,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
     const labels = appLabels('observability', context.stack);
     const annotations = (...extra: ControlId[]) =>
-      new AppliedControls(context.controls).mark('observability', ...extra).annotations();
+      new ControlTrail(context.controls).record('observability', ...extra).annotations();
     const crdOpts = { ...childOpts, dependsOn: args.prometheusOperator ? [args.prometheusOperator] : [] };
 
     for (const target of serviceMonitorTargets({

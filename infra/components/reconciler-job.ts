@@ -1,16 +1,16 @@
 // The reconciler CronJob: every minute, never overlapping, calling the API with what its controls give it.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { selectorLabels } from '../lib/labels';
-import { containerHardening, podSecurity } from '../lib/pod-security';
+import { type ControlTrail, selectorLabels } from '../lib/labels';
+import { containerHardening, podSecurity, scratchVolume } from '../lib/pod-security';
 import {
   type StackContext,
-  applied,
   caBundleVolume,
+  controlTrail,
   literalEnv,
   objectMeta,
-  hardenWorkload,
   tlsSecretVolume,
+  workloadServiceAccount,
 } from '../lib/workload';
 import type { CertificateAuthority } from './certificate-authority';
 import { RECONCILER_SCOPES } from '@secure-workshop/contracts';
@@ -19,6 +19,7 @@ import { RECONCILER_CLIENT_ID, type SecureApi } from './secure-api';
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
 
 export const RECONCILER_NAME = 'reconciler';
 export const RECONCILER_UID = 10001;
@@ -37,6 +38,72 @@ export interface ReconcilerJobArgs {
   ca?: CertificateAuthority;
 }
 
+const OAUTH_SECRET = `${RECONCILER_NAME}-oauth`;
+
+export interface ReconcilerPodOptions {
+  image: string;
+  apiUrl: string;
+  tokenUrl: string;
+  /** Records the controls that shape the pod (its annotations). */
+  trail: ControlTrail;
+}
+
+/** The reconciler's pod: the API it calls, the CA it trusts, its client certificate and OAuth client. */
+export function reconcilerPodSpec(options: ReconcilerPodOptions): PodSpec {
+  const { trail } = options;
+  const hardened = trail.ifOn('pod-hardening');
+  const env: EnvVar[] = [literalEnv('API_URL', options.apiUrl)];
+  const volumes: Volume[] = [];
+  const mounts: VolumeMount[] = [];
+  if (trail.ifOn('tls-in-transit')) {
+    const ca = caBundleVolume(CA_DIR);
+    volumes.push(ca.volume);
+    mounts.push(ca.mount);
+    env.push(literalEnv('TLS_CA_FILE', ca.file));
+  }
+  if (trail.ifOn('mtls-internal')) {
+    const certificate = tlsSecretVolume('tls', `${RECONCILER_NAME}-tls`, TLS_DIR);
+    volumes.push(certificate.volume);
+    mounts.push(certificate.mount);
+    env.push(literalEnv('TLS_CERT_DIR', TLS_DIR));
+  }
+  if (trail.ifOn('authn-jwt')) {
+    volumes.push({ name: 'oauth', secret: { secretName: OAUTH_SECRET, defaultMode: 0o440 } });
+    mounts.push({ name: 'oauth', mountPath: OAUTH_DIR, readOnly: true });
+    env.push(
+      literalEnv('OAUTH_TOKEN_URL', options.tokenUrl),
+      literalEnv('OAUTH_CLIENT_ID', RECONCILER_CLIENT_ID),
+      literalEnv('OAUTH_CLIENT_SECRET_FILE', `${OAUTH_DIR}/client-secret`),
+    );
+    if (trail.ifOn('authz-scopes')) env.push(literalEnv('OAUTH_SCOPE', RECONCILER_SCOPES.join(' ')));
+    trail.record('generated-secrets');
+  }
+  if (hardened) {
+    const tmp = scratchVolume('tmp', '/tmp');
+    volumes.push(tmp.volume);
+    mounts.push(tmp.mount);
+  }
+  return {
+    restartPolicy: 'Never',
+    ...(hardened ? { serviceAccountName: RECONCILER_NAME, automountServiceAccountToken: false } : {}),
+    ...podSecurity(
+      hardened,
+      { user: RECONCILER_UID, fsGroup: RECONCILER_UID },
+      volumes.some((volume) => volume.secret !== undefined),
+    ),
+    containers: [
+      {
+        name: RECONCILER_NAME,
+        image: options.image,
+        env,
+        volumeMounts: mounts,
+        ...containerHardening(hardened, 'job', RECONCILER_UID),
+      },
+    ],
+    volumes,
+  };
+}
+
 export class ReconcilerJob extends pulumi.ComponentResource {
   public readonly cronJob: k8s.batch.v1.CronJob;
   public readonly apiUrl: string;
@@ -53,21 +120,9 @@ export class ReconcilerJob extends pulumi.ComponentResource {
     }
     this.apiUrl = args.api.url;
 
-    const controls = applied(context);
-    const hardened = controls.use('pod-hardening');
-    const env: EnvVar[] = [literalEnv('API_URL', this.apiUrl)];
-    const volumes: Volume[] = [];
-    const mounts: VolumeMount[] = [];
+    const controls = controlTrail(context);
     const dependsOn: pulumi.Resource[] = [];
-
-    if (controls.use('tls-in-transit')) {
-      const ca = caBundleVolume(CA_DIR);
-      volumes.push(ca.volume);
-      mounts.push(ca.mount);
-      env.push(literalEnv('TLS_CA_FILE', ca.file));
-    }
-
-    if (controls.use('mtls-internal') && args.ca) {
+    if (context.controls.has('mtls-internal') && args.ca) {
       dependsOn.push(
         args.ca.certificate(
           `${name}-certificate`,
@@ -82,44 +137,34 @@ export class ReconcilerJob extends pulumi.ComponentResource {
           this,
         ),
       );
-      const certificate = tlsSecretVolume('tls', `${RECONCILER_NAME}-tls`, TLS_DIR);
-      volumes.push(certificate.volume);
-      mounts.push(certificate.mount);
-      env.push(literalEnv('TLS_CERT_DIR', TLS_DIR));
     }
-
-    if (controls.use('authn-jwt') && args.api.reconcilerClientSecret) {
-      const secret = new k8s.core.v1.Secret(
-        `${name}-oauth`,
-        {
-          metadata: objectMeta(
-            context,
-            `${RECONCILER_NAME}-oauth`,
-            RECONCILER_NAME,
-            applied(context).mark('authn-jwt', 'generated-secrets'),
-          ),
-          type: 'Opaque',
-          stringData: { 'client-secret': args.api.reconcilerClientSecret },
-        },
-        k8sOpts,
-      );
-      dependsOn.push(secret);
-      volumes.push({ name: 'oauth', secret: { secretName: `${RECONCILER_NAME}-oauth`, defaultMode: 0o440 } });
-      mounts.push({ name: 'oauth', mountPath: OAUTH_DIR, readOnly: true });
-      env.push(
-        literalEnv('OAUTH_TOKEN_URL', args.api.tokenUrl),
-        literalEnv('OAUTH_CLIENT_ID', RECONCILER_CLIENT_ID),
-        literalEnv('OAUTH_CLIENT_SECRET_FILE', `${OAUTH_DIR}/client-secret`),
-      );
-      if (controls.use('authz-scopes')) env.push(literalEnv('OAUTH_SCOPE', RECONCILER_SCOPES.join(' ')));
-      controls.mark('generated-secrets');
-    }
-
-    if (hardened) {
+    if (context.controls.has('authn-jwt') && args.api.reconcilerClientSecret) {
       dependsOn.push(
-        hardenWorkload(`${name}-service-account`, context, RECONCILER_NAME, k8sOpts, { volumes, mounts }),
+        new k8s.core.v1.Secret(
+          `${name}-oauth`,
+          {
+            metadata: objectMeta(
+              context,
+              OAUTH_SECRET,
+              RECONCILER_NAME,
+              controlTrail(context).record('authn-jwt', 'generated-secrets'),
+            ),
+            type: 'Opaque',
+            stringData: { 'client-secret': args.api.reconcilerClientSecret },
+          },
+          k8sOpts,
+        ),
       );
     }
+    if (context.controls.has('pod-hardening')) {
+      dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, RECONCILER_NAME, k8sOpts));
+    }
+    const podSpec = reconcilerPodSpec({
+      image: args.image,
+      apiUrl: this.apiUrl,
+      tokenUrl: args.api.tokenUrl,
+      trail: controls,
+    });
 
     const labels = objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls).labels;
     this.cronJob = new k8s.batch.v1.CronJob(
@@ -142,27 +187,7 @@ export class ReconcilerJob extends pulumi.ComponentResource {
               activeDeadlineSeconds: 300,
               template: {
                 metadata: { labels, annotations: controls.annotations() },
-                spec: {
-                  restartPolicy: 'Never',
-                  ...(hardened
-                    ? { serviceAccountName: RECONCILER_NAME, automountServiceAccountToken: false }
-                    : {}),
-                  ...podSecurity(
-                    hardened,
-                    { user: RECONCILER_UID, fsGroup: RECONCILER_UID },
-                    volumes.some((volume) => volume.secret !== undefined),
-                  ),
-                  containers: [
-                    {
-                      name: RECONCILER_NAME,
-                      image: args.image,
-                      env,
-                      volumeMounts: mounts,
-                      ...containerHardening(hardened, 'job', RECONCILER_UID),
-                    },
-                  ],
-                  volumes,
-                },
+                spec: podSpec,
               },
             },
           },

@@ -1,23 +1,24 @@
-// The bank API: Deployment, Service, migrate Job, and the auth material its controls call for.
+// The bank API: Deployment, Service, and the auth material its controls call for.
 import { createHash } from 'node:crypto';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
-import { selectorLabels } from '../lib/labels';
-import { containerHardening, httpProbes, podSecurity } from '../lib/pod-security';
+import { type ControlTrail, selectorLabels } from '../lib/labels';
+import { containerHardening, httpProbes, podSecurity, scratchVolume } from '../lib/pod-security';
 import {
   type StackContext,
-  applied,
-  hardenWorkload,
+  controlTrail,
   literalEnv,
   objectMeta,
   tlsSecretVolume,
+  workloadServiceAccount,
 } from '../lib/workload';
 import {
   ALL_SCOPES,
   API_PORTS,
   type ControlId,
+  type ControlSet,
   JWT_AUDIENCE,
   OAUTH_CLIENTS,
   RECONCILER_SCOPES,
@@ -28,6 +29,7 @@ import type { DbClient } from './tls-postgres';
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
 
 export const API_NAME = 'api';
 export const API_UID = 10001;
@@ -67,14 +69,14 @@ export function reconcilerScopes(controls: ReadonlySet<ControlId>): readonly str
   return controls.has('authz-scopes') ? RECONCILER_SCOPES : ALL_SCOPES;
 }
 
-export interface ApiShape {
+export interface ApiEndpoint {
   scheme: 'http' | 'https';
   containerPort: number;
   servicePort: number;
   portName: 'http' | 'https';
 }
 
-export function apiShape(controls: ReadonlySet<ControlId>): ApiShape {
+export function apiEndpoint(controls: ReadonlySet<ControlId>): ApiEndpoint {
   return controls.has('tls-in-transit')
     ? { scheme: 'https', containerPort: API_PORTS.https, servicePort: 443, portName: 'https' }
     : { scheme: 'http', containerPort: API_PORTS.http, servicePort: 80, portName: 'http' };
@@ -96,11 +98,99 @@ export interface SecureApiArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+export const AUTH_SECRET = `${API_NAME}-auth`;
+
+export interface ApiPodOptions {
+  image: string;
+  controls: ControlSet;
+  /** How the API reaches the database (PostgreSQL directly, or the firewall). */
+  database: DbClient;
+  jwtIssuer: string;
+  /** Records the controls that shape the pod (its annotations). */
+  trail: ControlTrail;
+}
+
+/** The API's pod as its controls shape it: listeners, auth files, TLS, headers, database, hardening. */
+export function apiPodSpec(options: ApiPodOptions): PodSpec {
+  const { trail } = options;
+  const endpoint = apiEndpoint(options.controls);
+  const hardened = trail.ifOn('pod-hardening');
+  const env: EnvVar[] = [
+    literalEnv('HOST', '0.0.0.0'),
+    literalEnv('PORT', String(endpoint.containerPort)),
+    literalEnv('METRICS_PORT', String(API_PORTS.metrics)),
+    literalEnv('LOG_LEVEL', 'info'),
+  ];
+  const volumes: Volume[] = [...options.database.volumes];
+  const mounts: VolumeMount[] = [...options.database.mounts];
+  if (options.database.tls) trail.record('db-tls');
+  trail.record('db-firewall', 'generated-secrets');
+
+  if (trail.ifOn('authn-jwt')) {
+    trail.record('authz-scopes');
+    volumes.push({ name: 'auth', secret: { secretName: AUTH_SECRET, defaultMode: 0o440 } });
+    mounts.push({ name: 'auth', mountPath: AUTH_DIR, readOnly: true });
+    env.push(
+      literalEnv('AUTH_MODE', 'jwt'),
+      literalEnv('JWT_PUBLIC_KEY_FILE', `${AUTH_DIR}/jwt-public.pem`),
+      literalEnv('JWT_PRIVATE_KEY_FILE', `${AUTH_DIR}/jwt-private.pem`),
+      literalEnv('JWT_ISSUER', options.jwtIssuer),
+      literalEnv('JWT_AUDIENCE', JWT_AUDIENCE),
+      literalEnv('OAUTH_CLIENTS_FILE', `${AUTH_DIR}/oauth-clients.json`),
+    );
+  } else {
+    // The workshop's starting point: anyone who reaches the API may do anything.
+    env.push(literalEnv('AUTH_MODE', 'none'));
+  }
+
+  if (trail.ifOn('tls-in-transit')) {
+    const certificate = tlsSecretVolume('tls', `${API_NAME}-tls`, TLS_DIR);
+    volumes.push(certificate.volume);
+    mounts.push(certificate.mount);
+    env.push(literalEnv('TLS_CERT_DIR', TLS_DIR));
+    if (trail.ifOn('mtls-internal')) env.push(literalEnv('TLS_CLIENT_AUTH', 'require'));
+  }
+
+  if (!trail.ifOn('security-headers')) env.push(literalEnv('SECURITY_HEADERS', 'off'));
+  env.push(...options.database.env);
+  if (options.controls.has('db-firewall')) env.push(literalEnv(PREPARED_STATEMENTS_ENV, 'off'));
+  if (hardened) {
+    const tmp = scratchVolume('tmp', '/tmp');
+    volumes.push(tmp.volume);
+    mounts.push(tmp.mount);
+  }
+
+  return {
+    ...(hardened ? { serviceAccountName: API_NAME, automountServiceAccountToken: false } : {}),
+    ...podSecurity(
+      hardened,
+      { user: API_UID, fsGroup: API_UID },
+      volumes.some((volume) => volume.secret !== undefined),
+    ),
+    containers: [
+      {
+        name: API_NAME,
+        image: options.image,
+        ports: [
+          { name: endpoint.portName, containerPort: endpoint.containerPort },
+          { name: 'metrics', containerPort: API_PORTS.metrics },
+        ],
+        env,
+        volumeMounts: mounts,
+        ...containerHardening(hardened, 'small', API_UID),
+        // Probes use the plain metrics listener: kubelet has no client certificate.
+        ...(hardened ? httpProbes({ port: 'metrics', liveness: '/healthz', readiness: '/readyz' }) : {}),
+      },
+    ],
+    volumes,
+  };
+}
+
 export class SecureApi extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   public readonly url: string;
   public readonly tokenUrl: string;
-  public readonly shape: ApiShape;
+  public readonly endpoint: ApiEndpoint;
   public readonly jwtIssuer: string;
   public readonly jwtAudience = JWT_AUDIENCE;
   /** ES256 verification key (PEM) for the gateway; undefined without authn-jwt. */
@@ -118,28 +208,16 @@ export class SecureApi extends pulumi.ComponentResource {
     if (has('tls-in-transit') && !args.ca)
       throw new Error('SecureApi: tls-in-transit needs a CertificateAuthority (args.ca)');
     const k8sOpts = { parent: this, provider: args.provider };
-    this.shape = apiShape(context.controls);
-    this.url = `${this.shape.scheme}://${API_NAME}`;
+    this.endpoint = apiEndpoint(context.controls);
+    this.url = `${this.endpoint.scheme}://${API_NAME}`;
     this.tokenUrl = `${this.url}/oauth/token`;
     this.jwtIssuer = jwtIssuer(context.namespace);
 
-    const podControls = applied(context);
-    const hardened = podControls.use('pod-hardening');
-    const env: EnvVar[] = [
-      literalEnv('HOST', '0.0.0.0'),
-      literalEnv('PORT', String(this.shape.containerPort)),
-      literalEnv('METRICS_PORT', String(API_PORTS.metrics)),
-      literalEnv('LOG_LEVEL', 'info'),
-    ];
-    const volumes: Volume[] = [...args.database.volumes];
-    const mounts: VolumeMount[] = [...args.database.mounts];
+    const podControls = controlTrail(context);
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(args.dependsOn ?? [])];
-    if (args.database.tls) podControls.mark('db-tls');
-    if (has('db-firewall')) podControls.mark('db-firewall');
-    if (has('generated-secrets')) podControls.mark('generated-secrets');
 
     // Authentication: ES256 signing key, token endpoint, client registry.
-    if (podControls.use('authn-jwt')) {
+    if (has('authn-jwt')) {
       const signingKey = new tls.PrivateKey(
         `${name}-jwt-key`,
         { algorithm: 'ECDSA', ecdsaCurve: 'P256' },
@@ -154,7 +232,6 @@ export class SecureApi extends pulumi.ComponentResource {
       this.reconcilerClientSecret = clientSecret(RECONCILER_CLIENT_ID);
       this.workshopClientSecret = clientSecret(WORKSHOP_CLIENT_ID);
       this.jwtPublicKeyPem = signingKey.publicKeyPem;
-      if (has('authz-scopes')) podControls.mark('authz-scopes');
       const clients = pulumi
         .all([this.reconcilerClientSecret, this.workshopClientSecret])
         .apply(([reconciler, workshop]) =>
@@ -167,41 +244,29 @@ export class SecureApi extends pulumi.ComponentResource {
             { clientId: WORKSHOP_CLIENT_ID, secret: workshop, scopes: ALL_SCOPES },
           ]),
         );
-      const authControls = applied(context).mark('authn-jwt', 'authz-scopes', 'generated-secrets');
-      const auth = new k8s.core.v1.Secret(
-        `${name}-auth`,
-        {
-          metadata: objectMeta(context, `${API_NAME}-auth`, API_NAME, authControls),
-          type: 'Opaque',
-          stringData: {
-            'jwt-private.pem': signingKey.privateKeyPemPkcs8,
-            'jwt-public.pem': signingKey.publicKeyPem,
-            'oauth-clients.json': pulumi.secret(clients),
+      const authControls = controlTrail(context).record('authn-jwt', 'authz-scopes', 'generated-secrets');
+      dependsOn.push(
+        new k8s.core.v1.Secret(
+          `${name}-auth`,
+          {
+            metadata: objectMeta(context, AUTH_SECRET, API_NAME, authControls),
+            type: 'Opaque',
+            stringData: {
+              'jwt-private.pem': signingKey.privateKeyPemPkcs8,
+              'jwt-public.pem': signingKey.publicKeyPem,
+              'oauth-clients.json': pulumi.secret(clients),
+            },
           },
-        },
-        k8sOpts,
-      );
-      dependsOn.push(auth);
-      volumes.push({ name: 'auth', secret: { secretName: `${API_NAME}-auth`, defaultMode: 0o440 } });
-      mounts.push({ name: 'auth', mountPath: AUTH_DIR, readOnly: true });
-      env.push(
-        literalEnv('AUTH_MODE', 'jwt'),
-        literalEnv('JWT_PUBLIC_KEY_FILE', `${AUTH_DIR}/jwt-public.pem`),
-        literalEnv('JWT_PRIVATE_KEY_FILE', `${AUTH_DIR}/jwt-private.pem`),
-        literalEnv('JWT_ISSUER', this.jwtIssuer),
-        literalEnv('JWT_AUDIENCE', JWT_AUDIENCE),
-        literalEnv('OAUTH_CLIENTS_FILE', `${AUTH_DIR}/oauth-clients.json`),
+          k8sOpts,
+        ),
       );
     } else {
-      // The workshop's starting point: anyone who reaches the API may do anything.
-      env.push(literalEnv('AUTH_MODE', 'none'));
       this.jwtPublicKeyPem = undefined;
       this.reconcilerClientSecret = undefined;
       this.workshopClientSecret = undefined;
     }
 
-    if (podControls.use('tls-in-transit') && args.ca) {
-      const mtls = has('mtls-internal');
+    if (has('tls-in-transit') && args.ca) {
       dependsOn.push(
         args.ca.certificate(
           `${name}-certificate`,
@@ -210,28 +275,23 @@ export class SecureApi extends pulumi.ComponentResource {
             dnsNames: serviceDnsNames(API_NAME, context.namespace),
             usage: 'server',
             app: API_NAME,
-            controls: mtls ? ['tls-in-transit', 'mtls-internal'] : ['tls-in-transit'],
+            controls: has('mtls-internal') ? ['tls-in-transit', 'mtls-internal'] : ['tls-in-transit'],
           },
           this,
         ),
       );
-      const certificateVolume = tlsSecretVolume('tls', `${API_NAME}-tls`, TLS_DIR);
-      volumes.push(certificateVolume.volume);
-      mounts.push(certificateVolume.mount);
-      env.push(literalEnv('TLS_CERT_DIR', TLS_DIR));
-      if (podControls.use('mtls-internal')) env.push(literalEnv('TLS_CLIENT_AUTH', 'require'));
+    }
+    if (has('pod-hardening')) {
+      dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, API_NAME, k8sOpts));
     }
 
-    if (!podControls.use('security-headers')) env.push(literalEnv('SECURITY_HEADERS', 'off'));
-    env.push(...args.database.env);
-    if (has('db-firewall')) env.push(literalEnv(PREPARED_STATEMENTS_ENV, 'off'));
-
-    if (hardened) {
-      dependsOn.push(
-        hardenWorkload(`${name}-service-account`, context, API_NAME, k8sOpts, { volumes, mounts }),
-      );
-    }
-
+    const podSpec = apiPodSpec({
+      image: args.image,
+      controls: context.controls,
+      database: args.database,
+      jwtIssuer: this.jwtIssuer,
+      trail: podControls,
+    });
     const labels = objectMeta(context, API_NAME, API_NAME, podControls).labels;
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -249,44 +309,19 @@ export class SecureApi extends pulumi.ComponentResource {
                 [DB_CREDENTIALS_CHECKSUM_ANNOTATION]: args.database.credentialsChecksum,
               },
             },
-            spec: {
-              ...(hardened ? { serviceAccountName: API_NAME, automountServiceAccountToken: false } : {}),
-              ...podSecurity(
-                hardened,
-                { user: API_UID, fsGroup: API_UID },
-                volumes.some((volume) => volume.secret !== undefined),
-              ),
-              containers: [
-                {
-                  name: API_NAME,
-                  image: args.image,
-                  ports: [
-                    { name: this.shape.portName, containerPort: this.shape.containerPort },
-                    { name: 'metrics', containerPort: API_PORTS.metrics },
-                  ],
-                  env,
-                  volumeMounts: mounts,
-                  ...containerHardening(hardened, 'small', API_UID),
-                  // Probes use the plain metrics listener: kubelet has no client certificate.
-                  ...(hardened
-                    ? httpProbes({ port: 'metrics', liveness: '/healthz', readiness: '/readyz' })
-                    : {}),
-                },
-              ],
-              volumes,
-            },
+            spec: podSpec,
           },
         },
       },
       { ...k8sOpts, dependsOn },
     );
 
-    const serviceControls = applied(context).mark('tls-in-transit', 'mtls-internal', 'observability');
+    const serviceControls = controlTrail(context).record('tls-in-transit', 'mtls-internal', 'observability');
     const ports: k8s.types.input.core.v1.ServicePort[] = [
       {
-        name: this.shape.portName,
-        port: this.shape.servicePort,
-        targetPort: this.shape.portName,
+        name: this.endpoint.portName,
+        port: this.endpoint.servicePort,
+        targetPort: this.endpoint.portName,
         protocol: 'TCP',
       },
     ];

@@ -24,7 +24,7 @@ import {
 } from '../lib/pod-security';
 import {
   type StackContext,
-  applied,
+  controlTrail,
   caBundleVolume,
   literalEnv,
   objectMeta,
@@ -411,7 +411,7 @@ export class TlsPostgres extends pulumi.ComponentResource {
             context,
             CREDENTIALS_SECRET,
             POSTGRES_NAME,
-            applied(context).mark('generated-secrets'),
+            controlTrail(context).record('generated-secrets'),
           ),
           type: 'Opaque',
           stringData: Object.fromEntries(ROLES.map((role) => [`${role}-password`, this.passwords[role]])),
@@ -434,7 +434,7 @@ export class TlsPostgres extends pulumi.ComponentResource {
           context,
           `${POSTGRES_NAME}-roles`,
           POSTGRES_NAME,
-          applied(context).mark('generated-secrets'),
+          controlTrail(context).record('generated-secrets'),
         ),
         data: { 'apply-roles.sh': rolesScript(), 'roles.sql': rolesSql() },
       },
@@ -442,9 +442,9 @@ export class TlsPostgres extends pulumi.ComponentResource {
     );
     dependsOn.push(rolesConfig);
 
-    const podControls = applied(context);
-    podControls.use('generated-secrets');
-    if (podControls.use('db-tls') && args.ca) {
+    const podControls = controlTrail(context);
+    podControls.ifOn('generated-secrets');
+    if (podControls.ifOn('db-tls') && args.ca) {
       dependsOn.push(
         args.ca.certificate(
           `${name}-certificate`,
@@ -464,7 +464,7 @@ export class TlsPostgres extends pulumi.ComponentResource {
               context,
               `${POSTGRES_NAME}-hba`,
               POSTGRES_NAME,
-              applied(context).mark('db-tls'),
+              controlTrail(context).record('db-tls'),
             ),
             data: { 'pg_hba.conf': tlsOnlyHba() },
           },
@@ -472,7 +472,7 @@ export class TlsPostgres extends pulumi.ComponentResource {
         ),
       );
     }
-    const hardened = podControls.use('pod-hardening');
+    const hardened = podControls.ifOn('pod-hardening');
     if (hardened) {
       dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, POSTGRES_NAME, k8sOpts));
     }
@@ -530,7 +530,7 @@ export class TlsPostgres extends pulumi.ComponentResource {
           context,
           POSTGRES_NAME,
           POSTGRES_NAME,
-          applied(context).mark(...(this.tls ? (['db-tls'] as const) : [])),
+          controlTrail(context).record(...(this.tls ? (['db-tls'] as const) : [])),
         ),
         spec: {
           type: 'ClusterIP',

@@ -1,7 +1,7 @@
 // The API's edge: Traefik plugins, middlewares, TLS options, certificates, routes and the upstream transport.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { AppliedControls, appLabels } from '../lib/labels';
+import { ControlTrail, appLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
 import type { ControlId } from '@secure-workshop/contracts';
 import {
@@ -97,7 +97,7 @@ export class TraefikGateway extends pulumi.ComponentResource {
     const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
     const addons = args.addons ?? [];
     const annotate = (...extra: ControlId[]) =>
-      new AppliedControls(context.controls).mark('api-gateway', ...extra).annotations();
+      new ControlTrail(context.controls).record('api-gateway', ...extra).annotations();
 
     interface ObjectOptions {
       controls?: ControlId[];

@@ -32,21 +32,21 @@ export function controlAnnotations(ids: Iterable<ControlId>): Record<string, str
   return ordered.length === 0 ? {} : { [CONTROLS_ANNOTATION]: ordered.join(',') };
 }
 
-/** Collects the controls that shaped one object while its builder applies them. */
-export class AppliedControls {
+/** The controls that shaped one object, collected while its builder applies them. */
+export class ControlTrail {
   private readonly ids = new Set<ControlId>();
 
   constructor(private readonly enabled: ReadonlySet<ControlId>) {}
 
-  /** True when the control is on; records it as applied to this object. */
-  use(id: ControlId): boolean {
+  /** Whether the control is on; when it is, the object records it as one that shaped it. */
+  ifOn(id: ControlId): boolean {
     if (!this.enabled.has(id)) return false;
     this.ids.add(id);
     return true;
   }
 
-  /** Records a control as applied without asking (the object exists only because of it). */
-  mark(...ids: ControlId[]): this {
+  /** Records controls (those that are on) as shaping the object, without asking. */
+  record(...ids: ControlId[]): this {
     for (const id of ids) if (this.enabled.has(id)) this.ids.add(id);
     return this;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppliedControls, controlAnnotations } from './labels';
+import { ControlTrail, controlAnnotations } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 
 describe('pod security presets', () => {
@@ -26,10 +26,10 @@ describe('pod security presets', () => {
 
 describe('control annotations', () => {
   it('lists applied controls in catalog order and only those that are on', () => {
-    const applied = new AppliedControls(new Set(['pod-hardening', 'authn-jwt']));
-    expect(applied.use('pod-hardening')).toBe(true);
-    expect(applied.use('db-tls')).toBe(false);
-    applied.mark('authn-jwt', 'db-firewall');
+    const applied = new ControlTrail(new Set(['pod-hardening', 'authn-jwt']));
+    expect(applied.ifOn('pod-hardening')).toBe(true);
+    expect(applied.ifOn('db-tls')).toBe(false);
+    applied.record('authn-jwt', 'db-firewall');
     expect(applied.annotations()).toEqual({ 'secure-workshop.dev/controls': 'authn-jwt,pod-hardening' });
     expect(controlAnnotations([])).toEqual({});
   });

@@ -3,8 +3,7 @@ import type * as k8s from '@pulumi/kubernetes';
 import * as k8sCore from '@pulumi/kubernetes/core/v1';
 import type * as pulumi from '@pulumi/pulumi';
 import type { ControlId } from '@secure-workshop/contracts';
-import { AppliedControls, appLabels } from './labels';
-import { scratchVolume } from './pod-security';
+import { ControlTrail, appLabels } from './labels';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -20,8 +19,8 @@ export interface StackContext {
   controls: ReadonlySet<ControlId>;
 }
 
-export function applied(context: StackContext): AppliedControls {
-  return new AppliedControls(context.controls);
+export function controlTrail(context: StackContext): ControlTrail {
+  return new ControlTrail(context.controls);
 }
 
 /** Object metadata with the workload's labels and the controls that shaped the object. */
@@ -29,7 +28,7 @@ export function objectMeta(
   context: StackContext,
   name: string,
   app: string,
-  controls: AppliedControls,
+  controls: ControlTrail,
   extraLabels: Record<string, string> = {},
 ): k8s.types.input.meta.v1.ObjectMeta {
   return {
@@ -86,23 +85,9 @@ export function workloadServiceAccount(
   return new k8sCore.ServiceAccount(
     resourceName,
     {
-      metadata: objectMeta(context, app, app, applied(context).mark('pod-hardening')),
+      metadata: objectMeta(context, app, app, controlTrail(context).record('pod-hardening')),
       automountServiceAccountToken: false,
     },
     opts,
   );
-}
-
-/** Under pod-hardening a workload gets a writable /tmp (its root is read-only) and its own account. */
-export function hardenWorkload(
-  resourceName: string,
-  context: StackContext,
-  app: string,
-  opts: pulumi.CustomResourceOptions,
-  pod: { volumes: Volume[]; mounts: VolumeMount[] },
-): k8s.core.v1.ServiceAccount {
-  const tmp = scratchVolume('tmp', '/tmp');
-  pod.volumes.push(tmp.volume);
-  pod.mounts.push(tmp.mount);
-  return workloadServiceAccount(resourceName, context, app, opts);
 }

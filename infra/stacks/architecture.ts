@@ -13,10 +13,10 @@ import {
 } from '../components/jumpwire-gateway';
 import { ObservabilityStack } from '../components/observability-stack';
 import { ReconcilerJob, RECONCILER_NAME } from '../components/reconciler-job';
-import { API_NAME, SecureApi, WORKSHOP_CLIENT_ID, apiShape } from '../components/secure-api';
+import { API_NAME, SecureApi, WORKSHOP_CLIENT_ID, apiEndpoint } from '../components/secure-api';
 import { POSTGRES_NAME, POSTGRES_PORT, TlsPostgres } from '../components/tls-postgres';
 import { TraefikGateway } from '../components/traefik-gateway';
-import { AppliedControls, appLabels } from '../lib/labels';
+import { ControlTrail, appLabels } from '../lib/labels';
 import {
   type Flow,
   type NamedPolicy,
@@ -51,7 +51,7 @@ export function caControls(controls: ControlSet): ControlId[] {
 export function architectureFlows(controls: ControlSet): Flow[] {
   const api = { app: API_NAME };
   const postgres = { app: POSTGRES_NAME };
-  const apiPort = apiShape(controls).containerPort;
+  const apiPort = apiEndpoint(controls).containerPort;
   const flows: Flow[] = [
     { from: { app: RECONCILER_NAME }, to: api, port: apiPort, description: 'reconciler calls the API' },
   ];
@@ -164,9 +164,9 @@ export interface Architecture {
 export function buildArchitecture(settings: Settings, provider: k8s.Provider): Architecture {
   const controls = controlSet(settings.controls);
   const k8sOpts = { provider };
-  const namespaceControls = new AppliedControls(controls);
-  const hardened = namespaceControls.use('pod-hardening');
-  if (controls.has('network-policies')) namespaceControls.mark('network-policies');
+  const namespaceControls = new ControlTrail(controls);
+  const hardened = namespaceControls.ifOn('pod-hardening');
+  if (controls.has('network-policies')) namespaceControls.record('network-policies');
   // Rendered as files there is no order to keep: the labels go straight onto the Namespace.
   const labelsLater = hardened && settings.renderYamlToDirectory === undefined;
   const namespace = new k8s.core.v1.Namespace(
@@ -258,7 +258,7 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
           jwtPublicKeyPem: api.jwtPublicKeyPem,
           jwtAudience: api.jwtAudience,
           certificates: ca,
-          apiService: { name: API_NAME, port: api.shape.servicePort },
+          apiService: { name: API_NAME, port: api.endpoint.servicePort },
           addons: [addons.certManager, addons.traefikConfig].filter(
             (addon): addon is pulumi.Resource => addon !== undefined,
           ),
@@ -286,7 +286,7 @@ export function buildArchitecture(settings: Settings, provider: k8s.Provider): A
 
   const networkPolicies = controls.has('network-policies')
     ? architecturePolicies(controls).map((policy) => {
-        const applied = new AppliedControls(controls).mark('network-policies', ...policy.controls);
+        const applied = new ControlTrail(controls).record('network-policies', ...policy.controls);
         return new k8s.networking.v1.NetworkPolicy(
           `network-policy-${policy.name}`,
           {
@@ -356,7 +356,7 @@ export function stackOutputs(architecture: Architecture, settings: Settings): Re
     ...(settings.step === undefined ? {} : { step: settings.step }),
     apiUrl: api.url,
     tokenUrl: api.url + '/oauth/token',
-    apiService: { name: API_NAME, port: api.shape.servicePort, scheme: api.shape.scheme },
+    apiService: { name: API_NAME, port: api.endpoint.servicePort, scheme: api.endpoint.scheme },
     ...(ca ? { caCertPem: ca.certPem, clusterIssuer: ca.issuerName } : {}),
     ...(api.jwtPublicKeyPem
       ? {

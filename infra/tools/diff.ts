@@ -1,17 +1,22 @@
+// The field-level diff of two renders, each change attributed to the control that made it.
+//
+// Attribution is computed, not read from annotations: the tools synthesize the stacks on the way
+// from one control set to the other, one control at a time (diff-path.ts), and every field that
+// differs between the two ends is given to the last step of that path that changed it. Earlier
+// steps that changed the same field are what it builds on.
 import { CONTROLS_ANNOTATION } from '../lib/labels';
-import { type Control, CONTROLS, type OwaspCategory, OWASP_TITLES } from '@secure-workshop/contracts';
-import { controlsOf } from '../testing/objects';
+import { type Control, GUIDE_ORDER, type OwaspCategory, OWASP_TITLES } from '@secure-workshop/contracts';
 import { maskSecrets } from '../testing/secret-values';
-import { isRecord, type SynthResult, wrapWords } from './model';
+import { isRecord, type SynthResult } from './model';
 import { renderedObjects } from './render';
 import { labelGeneratedValues } from './secrets';
-
-export const UNATTRIBUTED = 'unattributed';
 
 export interface FieldChange {
   path: string;
   from?: string;
   to?: string;
+  /** Earlier controls of the path that changed this field too, in path order. */
+  buildsOn?: string[];
 }
 
 export interface ObjectChange {
@@ -19,12 +24,20 @@ export interface ObjectChange {
   kind: string;
   namespace: string;
   name: string;
-  controls: string[];
+  /** For a change to an object this diff adds: the control that added it (its fields are relative to that). */
+  addedBy?: string;
   fields: FieldChange[];
 }
 
+/** A step of the path from one control set to the other. */
+export type Hop =
+  | { kind: 'control'; control: Control; direction: 'added' | 'removed' }
+  /** The two stack files differ in more than their controls (other settings, the add-ons role). */
+  | { kind: 'configuration'; keys: string[] };
+
 export interface ControlGroup {
   control: Control;
+  direction: 'added' | 'removed';
   changes: ObjectChange[];
 }
 
@@ -40,8 +53,13 @@ export interface StackDiff {
   to: string;
   controlsAdded: string[];
   controlsRemoved: string[];
+  /** The control of every step of the path, in the order they were applied. */
+  path: Array<{ control: string; direction: 'added' | 'removed' }>;
   categories: CategoryGroup[];
+  /** Changes no control made: the stack files differ in other settings (`configurationKeys`). */
   unattributed: ObjectChange[];
+  configurationKeys: string[];
+  /** Objects that differ between the two ends. */
   total: number;
 }
 
@@ -49,61 +67,35 @@ interface Comparable {
   kind: string;
   namespace: string;
   name: string;
-  controls: string[];
   body: unknown;
 }
 
 const SKIPPED_TYPES = /^pulumi:|^secure-workshop:/;
 
-/** The stack's own namespace name would make every object differ; both sides use one placeholder. */
+/** What carries the stack's name would make every object differ; both sides use one placeholder. */
 function normalizeStack(value: unknown, stack: string): unknown {
-  const needle = `workshop-${stack}`;
-  // The stack name itself (an instance label) and the namespace derived from it.
+  // The stack name itself (an instance label), the namespace and the gateway's host derived from it.
   if (value === stack) return '{stack}';
-  if (typeof value === 'string') return value.split(needle).join('workshop-{stack}');
+  if (typeof value === 'string')
+    return value
+      .split(`workshop-${stack}`)
+      .join('workshop-{stack}')
+      .split(`.${stack}.workshop.test`)
+      .join('.{stack}.workshop.test');
   if (Array.isArray(value)) return value.map((item) => normalizeStack(item, stack));
   if (isRecord(value))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeStack(v, stack)]));
   return value;
 }
 
-/** The controls all lists share, or else the ones most lists carry. */
-function commonControls(lists: readonly string[][]): string[] {
-  const shared = (lists[0] ?? []).filter((id) => lists.every((list) => list.includes(id)));
-  if (shared.length > 0) return shared;
-  const counts = new Map<string, number>();
-  for (const id of lists.flat()) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const most = Math.max(0, ...counts.values());
-  return [...counts].filter(([, count]) => count === most).map(([id]) => id);
-}
-
 /**
- * Generators and Helm releases carry no annotation: they belong to the controls of the annotated
- * objects that consume them, or else to those of their annotated siblings in the same component.
+ * Every object of a render as the diff compares it: Kubernetes objects (a NamespacePatch merged into
+ * its Namespace) and Helm releases as render shows them, other resources by their masked inputs;
+ * generated values labelled and the stack name replaced, so two renders differ only where the
+ * program's output does.
  */
-function inheritedControls(result: SynthResult): Map<string, string[]> {
-  const consumers = new Map<string, string[][]>();
-  const siblings = new Map<string, string[][]>();
-  for (const resource of result.resources) {
-    const controls = controlsOf(resource.inputs);
-    if (controls.length === 0) continue;
-    for (const dependency of resource.dependsOn)
-      consumers.set(dependency, [...(consumers.get(dependency) ?? []), controls]);
-    if (resource.parent !== undefined)
-      siblings.set(resource.parent, [...(siblings.get(resource.parent) ?? []), controls]);
-  }
-  const inherited = new Map<string, string[]>();
-  for (const resource of result.resources) {
-    const lists =
-      consumers.get(resource.urn) ?? (resource.parent ? siblings.get(resource.parent) : undefined);
-    if (lists !== undefined) inherited.set(resource.urn, commonControls(lists));
-  }
-  return inherited;
-}
-
-function comparables(result: SynthResult): Map<string, Comparable> {
+export function comparables(result: SynthResult): Map<string, Comparable> {
   const map = new Map<string, Comparable>();
-  const inherited = inheritedControls(result);
   const add = (entry: Comparable): void => {
     const normalized = normalizeStack(
       labelGeneratedValues(entry, result.generatedValues),
@@ -111,23 +103,14 @@ function comparables(result: SynthResult): Map<string, Comparable> {
     ) as Comparable;
     map.set(`${normalized.kind}/${normalized.namespace}/${normalized.name}`, normalized);
   };
-  for (const object of renderedObjects(result)) {
-    const own = controlsOf(object.body);
-    add({
-      kind: object.kind,
-      namespace: object.namespace,
-      name: object.name,
-      controls: own.length > 0 ? own : (inherited.get(object.urn) ?? []),
-      body: object.body,
-    });
-  }
+  for (const object of renderedObjects(result))
+    add({ kind: object.kind, namespace: object.namespace, name: object.name, body: object.body });
   for (const resource of result.resources) {
     if (SKIPPED_TYPES.test(resource.type) || resource.type.startsWith('kubernetes:')) continue;
     add({
       kind: resource.type.split(':').pop() ?? resource.type,
       namespace: '-',
       name: resource.name,
-      controls: inherited.get(resource.urn) ?? [],
       body: maskSecrets(resource.inputs, resource.secretPaths),
     });
   }
@@ -160,9 +143,7 @@ export function flatten(value: unknown, prefix = '', into = new Map<string, stri
   return into;
 }
 
-function fieldChanges(from: unknown, to: unknown): FieldChange[] {
-  const a = flatten(from);
-  const b = flatten(to);
+function fieldChanges(a: Map<string, string>, b: Map<string, string>): FieldChange[] {
   const changes: FieldChange[] = [];
   for (const key of [...new Set([...a.keys(), ...b.keys()])].sort()) {
     const before = a.get(key);
@@ -184,133 +165,138 @@ function fieldChanges(from: unknown, to: unknown): FieldChange[] {
   return changes;
 }
 
-export function diffStacks(from: SynthResult, to: SynthResult): StackDiff {
-  const before = comparables(from);
-  const after = comparables(to);
-  const changes: ObjectChange[] = [];
-  for (const key of [...new Set([...before.keys(), ...after.keys()])].sort()) {
-    const a = before.get(key);
-    const b = after.get(key);
-    const base = (b ?? a) as Comparable;
-    const head = { kind: base.kind, namespace: base.namespace, name: base.name };
-    if (a === undefined) changes.push({ ...head, action: 'added', controls: base.controls, fields: [] });
-    else if (b === undefined) changes.push({ ...head, action: 'removed', controls: a.controls, fields: [] });
-    else {
-      const fields = fieldChanges(a.body, b.body);
-      if (fields.length > 0) {
-        const controls = [...new Set([...b.controls, ...a.controls])];
-        changes.push({ ...head, action: 'changed', controls, fields });
-      }
-    }
+const NO_FIELDS = new Map<string, string>();
+
+/** One object across the renders of the path: present or not, and its flattened fields (computed once). */
+class Track {
+  private readonly flat: Array<Map<string, string> | undefined>;
+
+  constructor(readonly versions: Array<Comparable | undefined>) {
+    this.flat = versions.map(() => undefined);
   }
-  const byId = new Map<string, Control>(CONTROLS.map((control) => [control.id, control]));
-  const groups = new Map<string, ControlGroup>();
-  const unattributed: ObjectChange[] = [];
-  for (const change of changes) {
-    const known = change.controls.filter((id) => byId.has(id));
-    if (known.length === 0) unattributed.push(change);
-    for (const id of known) {
-      const control = byId.get(id) as Control;
-      const group = groups.get(id) ?? { control, changes: [] };
-      group.changes.push(change);
-      groups.set(id, group);
-    }
+
+  present(index: number): boolean {
+    return this.versions[index] !== undefined;
   }
-  const catalogOrder = CONTROLS.map((control): string => control.id);
-  const categories = new Map<string, CategoryGroup>();
-  for (const group of [...groups.values()].sort(
-    (x, y) => catalogOrder.indexOf(x.control.id) - catalogOrder.indexOf(y.control.id),
-  )) {
-    const owasp = group.control.owasp;
-    const category = categories.get(owasp) ?? { owasp, title: OWASP_TITLES[owasp], controls: [] };
-    category.controls.push(group);
-    categories.set(owasp, category);
+
+  fields(index: number): Map<string, string> {
+    const body = this.versions[index]?.body;
+    if (body === undefined) return NO_FIELDS;
+    const cached = this.flat[index] ?? flatten(body);
+    this.flat[index] = cached;
+    return cached;
   }
-  return {
-    from: from.stack === to.stack ? `${from.stack} [${from.controls.join(',')}]` : from.stack,
-    to: from.stack === to.stack ? `${to.stack} [${to.controls.join(',')}]` : to.stack,
-    controlsAdded: to.controls.filter((id) => !from.controls.includes(id)),
-    controlsRemoved: from.controls.filter((id) => !to.controls.includes(id)),
-    categories: [...categories.values()].sort((x, y) => x.owasp.localeCompare(y.owasp)),
-    unattributed,
-    total: changes.length,
+
+  /** The last step in (after, last] where `changed(step)` holds, or undefined. */
+  lastStep(after: number, changed: (step: number) => boolean): number | undefined {
+    for (let step = this.versions.length - 1; step > after; step -= 1) if (changed(step)) return step;
+    return undefined;
+  }
+}
+
+/**
+ * Attributes the difference between the first and the last render to the steps between them.
+ * `renders[i + 1]` is `renders[i]` after `hops[i]`. An object added or removed goes to the last step
+ * that added or removed it; a field to the last step that changed it, naming the earlier controls
+ * that changed it too; changes to an object the diff adds, made after the step that added it, go to
+ * the steps that made them.
+ */
+export function attributeDiff(renders: readonly SynthResult[], hops: readonly Hop[]): StackDiff {
+  if (renders.length !== hops.length + 1) throw new Error('attributeDiff needs one render more than steps');
+  const maps = renders.map(comparables);
+  const keys = [...new Set(maps.flatMap((map) => [...map.keys()]))].sort();
+  const last = renders.length - 1;
+  const perStep: ObjectChange[][] = hops.map(() => []);
+  let total = 0;
+  const hopControl = (step: number): string | undefined => {
+    const hop = hops[step - 1];
+    return hop?.kind === 'control' ? hop.control.id : undefined;
   };
+  for (const key of keys) {
+    const track = new Track(maps.map((map) => map.get(key)));
+    const entry = track.versions.find((version) => version !== undefined) as Comparable;
+    const head = { kind: entry.kind, namespace: entry.namespace, name: entry.name };
+    const [first, final] = [track.present(0), track.present(last)];
+    if (!first && !final) continue;
+    if (first && !final) {
+      const step = track.lastStep(0, (s) => track.present(s - 1) && !track.present(s)) as number;
+      perStep[step - 1]?.push({ ...head, action: 'removed', fields: [] });
+      total += 1;
+      continue;
+    }
+    let base = 0;
+    if (!first) {
+      base = track.lastStep(0, (s) => !track.present(s - 1) && track.present(s)) as number;
+      perStep[base - 1]?.push({ ...head, action: 'added', fields: [] });
+      total += 1;
+    }
+    const changes = fieldChanges(track.fields(base), track.fields(last));
+    if (changes.length === 0) continue;
+    if (base === 0) total += 1;
+    const byStep = new Map<number, FieldChange[]>();
+    for (const change of changes) {
+      const differs = (s: number): boolean =>
+        track.fields(s - 1).get(change.path) !== track.fields(s).get(change.path);
+      // Values differ at the two ends, so some step changed them; an emptied map is its entries'.
+      const step = track.lastStep(base, differs) ?? last;
+      const earlier: string[] = [];
+      for (let s = base + 1; s < step; s += 1) {
+        const control = hopControl(s);
+        if (control !== undefined && differs(s) && !earlier.includes(control)) earlier.push(control);
+      }
+      const attributed: FieldChange = { ...change };
+      if (earlier.length > 0) attributed.buildsOn = earlier;
+      byStep.set(step, [...(byStep.get(step) ?? []), attributed]);
+    }
+    for (const [step, fields] of byStep) {
+      const addedBy = base === 0 ? undefined : hopControl(base);
+      perStep[step - 1]?.push({
+        ...head,
+        action: 'changed',
+        ...(addedBy === undefined ? {} : { addedBy }),
+        fields,
+      });
+    }
+  }
+  return groupDiff(renders[0] as SynthResult, renders[last] as SynthResult, hops, perStep, total);
 }
 
-const MAX_VALUE = 100;
-
-function shortValue(value: string | undefined): string {
-  if (value === undefined) return '';
-  const text = value.startsWith('"') ? (JSON.parse(value) as string) : value;
-  if (text.includes('\n')) return `<${text.split('\n').length} lines>`;
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 3)}...` : text;
-}
-
-function describeField(field: FieldChange): string {
-  if (field.from === undefined) return `+ ${field.path}: ${shortValue(field.to)}`;
-  if (field.to === undefined) return `- ${field.path}: ${shortValue(field.from)}`;
-  return `~ ${field.path}: ${shortValue(field.from)} -> ${shortValue(field.to)}`;
-}
-
-const SYMBOL = { added: '+', removed: '-', changed: '~' } as const;
-
-/** Markdown inline code that survives backticks in the text (Traefik rules use them). */
-export function inlineCode(text: string): string {
-  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
-}
-
-function objectLabel(change: ObjectChange): string {
-  const where = change.namespace === '-' ? '' : ` (${change.namespace})`;
-  return `${SYMBOL[change.action]} ${change.kind} ${change.name}${where}`;
-}
-
-export function formatDiff(diff: StackDiff, format: 'text' | 'markdown'): string {
-  if (diff.total === 0) return `No differences between ${diff.from} and ${diff.to}.\n`;
-  const md = format === 'markdown';
-  const lines: string[] = [];
-  lines.push(md ? `## ${diff.from} -> ${diff.to}` : `${diff.from} -> ${diff.to}`);
-  lines.push('');
-  if (diff.controlsAdded.length > 0) lines.push(`Controls added: ${diff.controlsAdded.join(', ')}`);
-  if (diff.controlsRemoved.length > 0) lines.push(`Controls removed: ${diff.controlsRemoved.join(', ')}`);
-  lines.push(`${diff.total} object${diff.total === 1 ? '' : 's'} differ.`);
-  const shownUnder = new Map<ObjectChange, string>();
-  const emitChange = (change: ObjectChange, controlId: string): void => {
-    const first = shownUnder.get(change);
-    if (first !== undefined) {
-      lines.push(
-        md
-          ? `- ${inlineCode(objectLabel(change))} (see ${first})`
-          : `    ${objectLabel(change)} (see ${first})`,
-      );
+function groupDiff(
+  from: SynthResult,
+  to: SynthResult,
+  hops: readonly Hop[],
+  perStep: ObjectChange[][],
+  total: number,
+): StackDiff {
+  const categories = new Map<OwaspCategory, CategoryGroup>();
+  const unattributed: ObjectChange[] = [];
+  const configurationKeys: string[] = [];
+  const path: StackDiff['path'] = [];
+  hops.forEach((hop, index) => {
+    const changes = perStep[index] ?? [];
+    if (hop.kind === 'configuration') {
+      unattributed.push(...changes);
+      configurationKeys.push(...hop.keys);
       return;
     }
-    shownUnder.set(change, controlId);
-    // Fields are shown once, under the first control; the object line names all that shaped it.
-    const shared = change.controls.length > 1 ? ` (controls: ${change.controls.join(', ')})` : '';
-    lines.push(md ? `- ${inlineCode(objectLabel(change))}${shared}` : `    ${objectLabel(change)}${shared}`);
-    for (const field of change.fields)
-      lines.push(md ? `  - ${inlineCode(describeField(field))}` : `        ${describeField(field)}`);
+    path.push({ control: hop.control.id, direction: hop.direction });
+    const owasp = hop.control.owasp;
+    const category = categories.get(owasp) ?? { owasp, title: OWASP_TITLES[owasp], controls: [] };
+    category.controls.push({ control: hop.control, direction: hop.direction, changes });
+    categories.set(owasp, category);
+  });
+  const guideIndex = (group: ControlGroup): number => GUIDE_ORDER.indexOf(group.control.id);
+  for (const category of categories.values()) category.controls.sort((a, b) => guideIndex(a) - guideIndex(b));
+  const sameStack = from.stack === to.stack;
+  return {
+    from: sameStack ? `${from.stack} [${from.controls.join(',')}]` : from.stack,
+    to: sameStack ? `${to.stack} [${to.controls.join(',')}]` : to.stack,
+    controlsAdded: path.filter((step) => step.direction === 'added').map((step) => step.control),
+    controlsRemoved: path.filter((step) => step.direction === 'removed').map((step) => step.control),
+    path,
+    categories: [...categories.values()].sort((x, y) => x.owasp.localeCompare(y.owasp)),
+    unattributed,
+    configurationKeys,
+    total,
   };
-  for (const category of diff.categories) {
-    lines.push('');
-    lines.push(md ? `### ${category.title}` : category.title);
-    for (const group of category.controls) {
-      lines.push('');
-      lines.push(
-        md
-          ? `#### \`${group.control.id}\`: ${group.control.title}`
-          : `  [${group.control.id}] ${group.control.title}`,
-      );
-      if (md) lines.push(`> ${group.control.why}`);
-      else lines.push(...wrapWords(group.control.why, 96).map((line) => `  ${line}`));
-      if (md) lines.push('');
-      for (const change of group.changes) emitChange(change, group.control.id);
-    }
-  }
-  if (diff.unattributed.length > 0) {
-    lines.push('');
-    lines.push(md ? '### Not attributed to a control' : 'Not attributed to a control');
-    for (const change of diff.unattributed) emitChange(change, UNATTRIBUTED);
-  }
-  return `${lines.join('\n')}\n`;
 }
