@@ -1,6 +1,7 @@
 // The only reader of pulumi.Config: stack settings, typed and validated with readable errors.
 import * as pulumi from '@pulumi/pulumi';
 import { appImage } from './lib/app-images';
+import { pinnedImage } from './lib/image-pins';
 import { type ControlId, ControlsError, resolveControls } from '@secure-workshop/contracts';
 import { LAST_STEP, StepError, controlsAtStep } from '@secure-workshop/contracts';
 
@@ -41,8 +42,8 @@ export const DEFAULT_IMAGES: ImageSettings = {
   api: appImage('api'),
   reconciler: appImage('reconciler'),
   backup: appImage('backup'),
-  postgres: 'postgres:17.11-alpine',
-  jumpwire: 'ghcr.io/extragoodlabs/jumpwire:4.0.0',
+  postgres: pinnedImage('postgres'),
+  jumpwire: pinnedImage('jumpwire'),
 };
 
 /** Raw values as they come from the stack file (every field optional, any type). */

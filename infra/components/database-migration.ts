@@ -1,7 +1,8 @@
 // The schema migration and seed: a Job of the API image, run as the owner role right after PostgreSQL.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { containerHardening, restrictedPodSecurityContext, scratchVolume } from '../lib/pod-security';
+import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { containerHardening, podSecurity, scratchVolume } from '../lib/pod-security';
 import { type StackContext, controlTrail, objectMeta } from '../lib/workload';
 import type { ControlTrail } from '../lib/labels';
 import type { DbClient } from './tls-postgres';
@@ -19,12 +20,13 @@ export function migratePodSpec(options: { image: string; database: DbClient; har
   const tmp = scratchVolume('tmp', '/tmp');
   return {
     restartPolicy: 'Never',
-    ...(options.hardened
-      ? {
-          automountServiceAccountToken: false,
-          securityContext: restrictedPodSecurityContext({ user: MIGRATE_UID }),
-        }
-      : {}),
+    ...(options.hardened ? { automountServiceAccountToken: false } : {}),
+    // The group reads a password file mounted from a Secret (generated-secrets), hardened or not.
+    ...podSecurity(
+      options.hardened,
+      { user: MIGRATE_UID, fsGroup: MIGRATE_UID },
+      options.database.volumes.some((volume) => volume.secret !== undefined),
+    ),
     containers: [
       {
         name: MIGRATE_NAME,
@@ -69,7 +71,13 @@ export class DatabaseMigration extends pulumi.ComponentResource {
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
       {
-        metadata: meta,
+        metadata: {
+          ...meta,
+          annotations: {
+            ...controls.annotations(),
+            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.localImageDigest]),
+          },
+        },
         spec: {
           backoffLimit: 6,
           template: {

@@ -2,6 +2,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
+import { WAIVERS, checkovAnnotations } from '../lib/checkov';
 import { ControlTrail, appLabels, selectorLabels } from '../lib/labels';
 import type { StackContext } from '../lib/workload';
 import {
@@ -189,7 +190,14 @@ export class EncryptedBackups extends pulumi.ComponentResource {
       new k8s.batch.v1.CronJob(
         `${name}-${part}`,
         {
-          metadata: { ...meta(command), labels: jobLabels(command) },
+          metadata: {
+            ...meta(command),
+            labels: jobLabels(command),
+            annotations: {
+              ...annotations,
+              ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.localImageDigest]),
+            },
+          },
           spec: {
             schedule,
             concurrencyPolicy: 'Forbid',

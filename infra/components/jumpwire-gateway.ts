@@ -21,6 +21,8 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { stringify as toYaml } from 'yaml';
+import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { hasDigest } from '../lib/image-pins';
 import { signJumpWireClientToken } from '../lib/jumpwire-credential';
 import { selectorLabels } from '../lib/labels';
 import {
@@ -41,12 +43,13 @@ import {
 } from '../lib/workload';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
 import {
+  CLIENT_CREDENTIALS_DIR,
   DATABASE,
   type DbClient,
-  POSTGRES_UID,
   ROLE_NAMES,
   type TlsPostgres,
   credentialsChecksum,
+  passfileLine,
 } from './tls-postgres';
 
 type Volume = k8s.types.input.core.v1.Volume;
@@ -240,6 +243,9 @@ export function jumpWirePodSpec(options: {
  */
 export function smokeTestScript(): string {
   return `set -eu
+# libpq ignores a password file others can read; the Secret's is group-readable: take a private copy.
+install -m 0600 "$PGPASSFILE" /tmp/pgpass
+export PGPASSFILE=/tmp/pgpass
 row=$(psql --no-psqlrc --no-align --tuples-only --set=ON_ERROR_STOP=1 \\
   --command='SELECT credit_card, password_hash FROM users ORDER BY id LIMIT 1')
 case "$row" in
@@ -249,14 +255,17 @@ esac
 `;
 }
 
+/** uid of the smoke test: psql needs no user of the image, and a high uid shares nothing with the node. */
+export const SMOKE_TEST_UID = 10001;
+
 export function smokeTestPodSpec(options: { image: string; hardened: boolean; client: DbClient }): PodSpec {
   const tmp = scratchVolume('tmp', '/tmp');
   return {
     restartPolicy: 'Never',
     automountServiceAccountToken: false,
     securityContext: options.hardened
-      ? restrictedPodSecurityContext({ user: POSTGRES_UID })
-      : { runAsUser: POSTGRES_UID, runAsGroup: POSTGRES_UID },
+      ? restrictedPodSecurityContext({ user: SMOKE_TEST_UID, fsGroup: SMOKE_TEST_UID })
+      : { runAsUser: SMOKE_TEST_UID, runAsGroup: SMOKE_TEST_UID, fsGroup: SMOKE_TEST_UID },
     containers: [
       {
         name: 'psql',
@@ -362,7 +371,18 @@ export class JumpWireGateway extends pulumi.ComponentResource {
       {
         metadata: objectMeta(context, JUMPWIRE_CLIENT_SECRET, 'api', controls()),
         type: 'Opaque',
-        stringData: { username: manifest.result, password: pulumi.secret(token) },
+        // The password also as a libpq password file line: the API reads it from a file (PGPASSFILE).
+        stringData: {
+          username: manifest.result,
+          password: pulumi.secret(token),
+          pgpass: pulumi.secret(
+            pulumi
+              .all([manifest.result, token])
+              .apply(([manifestId, value]) =>
+                passfileLine(JUMPWIRE_NAME, JUMPWIRE_PORTS.postgres, manifestId, value),
+              ),
+          ),
+        },
       },
       k8sOpts,
     );
@@ -430,7 +450,18 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: meta,
+        metadata: {
+          ...meta,
+          annotations: {
+            ...podControls.annotations(),
+            ...checkovAnnotations([
+              WAIVERS.pullPolicy,
+              ...(hasDigest(args.image) ? [] : [WAIVERS.jumpwireDigest]),
+              WAIVERS.jumpwireEnvSecrets,
+              WAIVERS.jumpwireUid,
+            ]),
+          },
+        },
         spec: {
           replicas: 1,
           // One pod owns the key file on the ReadWriteOnce volume.
@@ -482,7 +513,10 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     this.smokeTest = new k8s.batch.v1.Job(
       `${name}-smoke-test`,
       {
-        metadata: smokeMeta,
+        metadata: {
+          ...smokeMeta,
+          annotations: { ...smokeControls.annotations(), ...checkovAnnotations([WAIVERS.pullPolicy]) },
+        },
         spec: {
           backoffLimit: 6,
           template: {
@@ -519,13 +553,24 @@ export class JumpWireGateway extends pulumi.ComponentResource {
         literalEnv('PGHOST', JUMPWIRE_NAME),
         literalEnv('PGPORT', String(JUMPWIRE_PORTS.postgres)),
         literalEnv('PGDATABASE', DATABASE),
-        secretEnv('PGUSER', JUMPWIRE_CLIENT_SECRET, 'username'),
-        secretEnv('PGPASSWORD', JUMPWIRE_CLIENT_SECRET, 'password'),
+        // The manifest id is an identifier, not a secret; the token is read from a file.
+        { name: 'PGUSER', value: this.manifestId },
+        literalEnv('PGPASSFILE', `${CLIENT_CREDENTIALS_DIR}/pgpass`),
         literalEnv('PGSSLMODE', 'verify-full'),
         literalEnv('PGSSLROOTCERT', ca.file),
       ],
-      volumes: [ca.volume],
-      mounts: [ca.mount],
+      volumes: [
+        {
+          name: 'db-credentials',
+          secret: {
+            secretName: JUMPWIRE_CLIENT_SECRET,
+            defaultMode: 0o440,
+            items: [{ key: 'pgpass', path: 'pgpass' }],
+          },
+        },
+        ca.volume,
+      ],
+      mounts: [{ name: 'db-credentials', mountPath: CLIENT_CREDENTIALS_DIR, readOnly: true }, ca.mount],
       credentialsChecksum: this.clientCredentialsChecksum,
     };
   }

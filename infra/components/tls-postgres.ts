@@ -28,9 +28,9 @@ import {
   caBundleVolume,
   literalEnv,
   objectMeta,
-  secretEnv,
   workloadServiceAccount,
 } from '../lib/workload';
+import { WAIVERS, checkovAnnotations } from '../lib/checkov';
 import { selectorLabels } from '../lib/labels';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
 
@@ -77,6 +77,17 @@ export const CONF_DIR = '/etc/postgresql/conf';
 export const ROLES_DIR = '/etc/postgresql/roles';
 export const PASSWORDS_DIR = '/etc/postgresql/passwords';
 export const CREDENTIALS_SECRET = `${POSTGRES_NAME}-credentials`;
+/** Where a client pod finds its role's libpq password file (PGPASSFILE), from the credentials Secret. */
+export const CLIENT_CREDENTIALS_DIR = '/etc/postgresql-client';
+
+/**
+ * A libpq password file line (host:port:database:user:password) for one role; `:` and `\` in a
+ * field are escaped with `\` as libpq reads them. Any database: the restore check uses a scratch one.
+ */
+export function passfileLine(host: string, port: number, user: string, password: string): string {
+  const escape = (field: string) => field.replace(/[\\:]/g, (char) => `\\${char}`);
+  return `${escape(host)}:${port}:*:${escape(user)}:${escape(password)}\n`;
+}
 /** The roles container creates this file once the roles are in place: its readiness. */
 export const ROLES_READY_FILE = '/tmp/roles-applied';
 /** Changes whenever a password changes, so the pod restarts and the roles container applies it. */
@@ -414,7 +425,19 @@ export class TlsPostgres extends pulumi.ComponentResource {
             controlTrail(context).record('generated-secrets'),
           ),
           type: 'Opaque',
-          stringData: Object.fromEntries(ROLES.map((role) => [`${role}-password`, this.passwords[role]])),
+          // Each role's password (the server and the roles container) and its libpq password file
+          // (the clients: PGPASSFILE, so no password sits in a pod's environment).
+          stringData: Object.fromEntries(
+            ROLES.flatMap((role) => [
+              [`${role}-password`, this.passwords[role]],
+              [
+                `${role}.pgpass`,
+                this.passwords[role].apply((password) =>
+                  passfileLine(POSTGRES_NAME, POSTGRES_PORT, ROLE_NAMES[role], password),
+                ),
+              ],
+            ]),
+          ),
         },
         k8sOpts,
       );
@@ -495,7 +518,13 @@ export class TlsPostgres extends pulumi.ComponentResource {
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: meta,
+        metadata: {
+          ...meta,
+          annotations: {
+            ...podControls.annotations(),
+            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.postgresUid]),
+          },
+        },
         spec: {
           serviceName: POSTGRES_NAME,
           replicas: 1,
@@ -557,9 +586,25 @@ export class TlsPostgres extends pulumi.ComponentResource {
       literalEnv('PGDATABASE', DATABASE),
       literalEnv('PGUSER', user),
       this.generated
-        ? secretEnv('PGPASSWORD', CREDENTIALS_SECRET, `${role}-password`)
+        ? literalEnv('PGPASSFILE', `${CLIENT_CREDENTIALS_DIR}/${role}.pgpass`)
         : literalEnv('PGPASSWORD', WORKSHOP_DEFAULT_PASSWORD),
     ];
+    // Root-owned and group-readable (the pod's fsGroup): the one shape the apps accept from a Secret.
+    const volumes: Volume[] = this.generated
+      ? [
+          {
+            name: 'db-credentials',
+            secret: {
+              secretName: CREDENTIALS_SECRET,
+              defaultMode: 0o440,
+              items: [{ key: `${role}.pgpass`, path: `${role}.pgpass` }],
+            },
+          },
+        ]
+      : [];
+    const mounts: VolumeMount[] = this.generated
+      ? [{ name: 'db-credentials', mountPath: CLIENT_CREDENTIALS_DIR, readOnly: true }]
+      : [];
     const base = {
       host: this.host,
       port: POSTGRES_PORT,
@@ -572,10 +617,10 @@ export class TlsPostgres extends pulumi.ComponentResource {
     };
     if (!this.tls) {
       env.push(literalEnv('PGSSLMODE', 'disable'));
-      return { ...base, env, volumes: [], mounts: [] };
+      return { ...base, env, volumes, mounts };
     }
     const ca = caBundleVolume(caMountPath);
     env.push(literalEnv('PGSSLMODE', 'verify-full'), literalEnv('PGSSLROOTCERT', ca.file));
-    return { ...base, env, volumes: [ca.volume], mounts: [ca.mount] };
+    return { ...base, env, volumes: [...volumes, ca.volume], mounts: [...mounts, ca.mount] };
   }
 }

@@ -192,9 +192,11 @@ describe('what each control does', () => {
 
     const api = envOf(object(after, 'Deployment', 'api'));
     expect(api.get('PGHOST')?.value).toBe('jumpwire');
-    expect(api.get('PGUSER')?.valueFrom).toEqual({
-      secretKeyRef: { name: 'jumpwire-client-api', key: 'username' },
-    });
+    // The manifest id in the clear, the token from a password file (no secret in the pod's env).
+    expect(api.get('PGUSER')?.value).toBe(credentials.username);
+    expect(api.get('PGPASSFILE')?.value).toBe('/etc/postgresql-client/pgpass');
+    expect(api.has('PGPASSWORD')).toBe(false);
+    expect(credentials.pgpass).toBe(`jumpwire:5432:*:${credentials.username}:${credentials.password}\n`);
     expect(api.get('PGPREPARE')?.value).toBe('off');
     const smoke = podSpec(object(after, 'Job', 'jumpwire-smoke-test')).containers[0]!;
     expect(String((smoke.command as string[])[2])).toContain('psql');
@@ -275,9 +277,11 @@ describe('what each control does', () => {
     expect(postgres.has('POSTGRES_PASSWORD')).toBe(false);
     const api = envOf(object(after, 'Deployment', 'api'));
     expect(api.get('PGUSER')?.value).toBe('bank_app');
-    expect(api.get('PGPASSWORD')?.valueFrom).toEqual({
-      secretKeyRef: { name: 'postgres-credentials', key: 'app-password' },
-    });
+    expect(api.get('PGPASSFILE')?.value).toBe('/etc/postgresql-client/app.pgpass');
+    expect(api.has('PGPASSWORD')).toBe(false);
+    const secret = object(after, 'Secret', 'postgres-credentials').stringData as Record<string, string>;
+    expect(secret['app.pgpass']).toBe(`postgres:5432:*:bank_app:${secret['app-password']}\n`);
+    expect(podSpec(object(after, 'Job', 'migrate')).securityContext).toMatchObject({ fsGroup: 10001 });
     expect(envOf(object(after, 'Job', 'migrate')).get('PGUSER')?.value).toBe('bank_owner');
     // The roles container applies them on every start, so a database from an earlier step gets them too.
     const roles = podSpec(object(after, 'StatefulSet', 'postgres')).containers.find(

@@ -134,7 +134,7 @@ describe('end stack (Pulumi.end.yaml)', async () => {
           requests: { cpu: expect.any(String), memory: expect.any(String) },
           limits: { cpu: expect.any(String), memory: expect.any(String) },
         });
-        expect(container.image, workload.name).toMatch(/:[0-9][\w.-]*$/);
+        expect(container.image, workload.name).toMatch(/:[0-9][\w.-]*(@sha256:[0-9a-f]{64})?$/);
         for (const variable of container.env ?? []) {
           // File paths (*_FILE, JUMPWIRE_TLS_KEY) and URLs point at secrets; these names hold them.
           if (/PASSWORD$|_SECRET$|ROOT_TOKEN$|ENCRYPTION_KEY$|COOKIE$/.test(variable.name)) {
@@ -173,9 +173,8 @@ describe('end stack (Pulumi.end.yaml)', async () => {
     const api = envOf(object(run, 'Deployment', 'api'));
     expect(api.get('PGHOST')?.value).toBe('jumpwire');
     expect(api.get('PGSSLMODE')?.value).toBe('verify-full');
-    expect(api.get('PGPASSWORD')?.valueFrom).toEqual({
-      secretKeyRef: { name: 'jumpwire-client-api', key: 'password' },
-    });
+    expect(api.get('PGPASSFILE')?.value).toBe('/etc/postgresql-client/pgpass');
+    expect(api.has('PGPASSWORD')).toBe(false);
     expect(api.get('AUTH_MODE')?.value).toBe('jwt');
     expect(api.get('TLS_CLIENT_AUTH')?.value).toBe('require');
   });

@@ -50,7 +50,7 @@ describe('bad input: one readable line on stderr and exit 2', () => {
     [
       'bad format',
       ['diff', 'start', 'end', '--format', 'html'],
-      /^error: --format must be text or markdown, not 'html'/,
+      /^error: --format must be text, markdown or json, not 'html'/,
     ],
     ['wrong argument count', ['diff', 'start'], /^error: diff takes <from> <to>, got 1 argument/],
     ['unknown command', ['deploy', 'start'], /^error: unknown command 'deploy'/],

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../testing/stack-config';
 import { resolveControls } from '@secure-workshop/contracts';
 import { checkStack, formatCheck, loadPolicyRunner } from './check';
-import { diffStacks, formatDiff } from './diff';
+import { formatDiff, isDiffFormat } from './diff-format';
+import { attributedDiff } from './diff-path';
 import { drawArchitecture } from './draw';
 import { isBadInput, UsageError } from './model';
 import { privateDirectory, type SecretsMode, writeRender } from './render';
@@ -21,7 +22,9 @@ const HELP = `Offline tools: the Pulumi program under the mock runtime, no clust
                          them in the clear and is created when missing
       --secrets reveal   write real generated values instead of [secret] and [generated ...] labels;
                          needs --out; the directory is made 0700 and every file 0600
-  diff <from> <to> [--from-controls a,b] [--to-controls a,b] [--format text|markdown] [--out file]
+  diff <from> <to> [--from-controls a,b] [--to-controls a,b] [--format text|markdown|json] [--out file]
+                                                   every change under the control that made it: the
+                                                   controls applied one at a time in the guide's order
   check <stack> [--controls a,b]                   policy pack; exit 1 on a mandatory violation
   draw <stack> [--controls a,b] [--out file.svg] [--check]   SVG + Mermaid architecture
 <stack> is a Pulumi.<stack>.yaml; --controls replaces its control list ('none' for no control).
@@ -129,12 +132,11 @@ const COMMANDS: Record<string, Command> = {
     flags: ['format', 'from-controls', 'to-controls', 'controls', 'out'],
     async run([from, to], flags) {
       const format = flags.get('format') ?? 'text';
-      if (format !== 'text' && format !== 'markdown')
-        throw new UsageError(`--format must be text or markdown, not '${format}'`);
+      if (!isDiffFormat(format))
+        throw new UsageError(`--format must be text, markdown or json, not '${format}'`);
       const fromOptions = options(from as string, flags.get('from-controls'));
       const toOptions = options(to as string, flags.get('to-controls') ?? flags.get('controls'));
-      const [a, b] = await Promise.all([synthesize(fromOptions), synthesize(toOptions)]);
-      const text = formatDiff(diffStacks(a, b), format);
+      const text = formatDiff(await attributedDiff(fromOptions, toOptions), format);
       const out = flags.get('out');
       if (out === undefined) process.stdout.write(text);
       else write(out, text);

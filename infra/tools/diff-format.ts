@@ -16,14 +16,49 @@ const MAX_VALUE = 100;
 /** A flattened leaf as a reader wants it: strings unquoted, long or multi-line values shortened. */
 export function shortValue(value: string | undefined): string {
   if (value === undefined) return '';
-  const text = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+  const text = textOf(value);
   if (text.includes('\n')) return `<${text.split('\n').length} lines>`;
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 3)}...` : text;
+}
+
+function textOf(value: string): string {
+  return value.startsWith('"') ? (JSON.parse(value) as string) : value;
+}
+
+const MAX_LINES = 12;
+
+/**
+ * The lines a multi-line value (a config file in a ConfigMap) changed: what lies between the lines
+ * both versions start and end with, old lines `-`, new lines `+`, at most a dozen.
+ */
+export function changedLines(field: FieldChange): string[] {
+  if (field.from === undefined || field.to === undefined) return [];
+  const [before, after] = [textOf(field.from).split('\n'), textOf(field.to).split('\n')];
+  if (before.length === 1 && after.length === 1) return [];
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
+  let end = 0;
+  while (
+    end < before.length - start &&
+    end < after.length - start &&
+    before[before.length - 1 - end] === after[after.length - 1 - end]
+  )
+    end += 1;
+  const lines = [
+    ...before.slice(start, before.length - end).map((line) => `- ${line}`),
+    ...after.slice(start, after.length - end).map((line) => `+ ${line}`),
+  ].map((line) => (line.length > MAX_VALUE ? `${line.slice(0, MAX_VALUE - 3)}...` : line));
+  return lines.length > MAX_LINES
+    ? [...lines.slice(0, MAX_LINES), `... ${lines.length - MAX_LINES} more lines`]
+    : lines;
 }
 
 export function describeField(field: FieldChange): string {
   if (field.from === undefined) return `+ ${field.path}: ${shortValue(field.to)}`;
   if (field.to === undefined) return `- ${field.path}: ${shortValue(field.from)}`;
+  const lines = textOf(field.to).split('\n').length;
+  if (changedLines(field).length > 0)
+    return `~ ${field.path}: ${lines} line${lines === 1 ? '' : 's'}, changed as follows`;
   return `~ ${field.path}: ${shortValue(field.from)} -> ${shortValue(field.to)}`;
 }
 
@@ -58,7 +93,7 @@ function pathSentence(diff: StackDiff): string[] {
 }
 
 const HOW =
-  'Each change is listed under the control that made it: the controls were applied one at a time in this order and each render compared with the one before; a field two controls change is listed under the later one.';
+  'Each change is listed under the control that made it: the controls were applied one at a time in this order and each render compared with the one before. A field two controls change is listed under the one later in the guide, which builds on the other.';
 
 export function formatDiff(diff: StackDiff, format: DiffFormat): string {
   if (format === 'json') return `${JSON.stringify(diffJson(diff), null, 2)}\n`;
@@ -80,6 +115,8 @@ export function formatDiff(diff: StackDiff, format: DiffFormat): string {
       lines.push(
         md ? `  - ${inlineCode(describeField(field))}${builds}` : `        ${describeField(field)}${builds}`,
       );
+      for (const line of changedLines(field))
+        lines.push(md ? `    - ${inlineCode(line)}` : `            ${line}`);
     }
   };
   for (const category of diff.categories) {
@@ -100,7 +137,7 @@ export function formatDiff(diff: StackDiff, format: DiffFormat): string {
   }
   if (diff.unattributed.length > 0) {
     lines.push('');
-    const heading = `Not from a control: the stack files differ in ${diff.configurationKeys.join(', ')}`;
+    const heading = `Not from a control: the stacks differ in ${diff.configurationKeys.join(', ') || 'nothing but their runs'}`;
     lines.push(md ? `### ${heading}` : heading);
     if (md) lines.push('');
     for (const change of diff.unattributed) emit(change);

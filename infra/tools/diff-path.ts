@@ -101,6 +101,14 @@ export function configurationDifference(a: string, b: string): string[] {
     .sort();
 }
 
+/** What the stack name stands for in the heading of changes no control made. */
+export const STACK_NAME = 'the stack name';
+
+function differences(a: SynthOptions, b: SynthOptions): string[] {
+  const name = (options: SynthOptions): string => options.stackName ?? options.stack;
+  return [...configurationDifference(a.stack, b.stack), ...(name(a) === name(b) ? [] : [STACK_NAME])];
+}
+
 function hasStep(stack: string): boolean {
   return loadStackConfig(stack)[`${PROJECT_NAME}:step`] !== undefined;
 }
@@ -111,9 +119,9 @@ export interface AttributionPath {
 }
 
 /**
- * Synthesizes both ends and every stop between them. The stops run with the `to` stack's file (or
- * `from`'s when `to` names a guide step, which a control list cannot replace); when that file differs
- * from an end in other settings, a step of its own holds what those settings change.
+ * Synthesizes both ends and every stop between them. The stops run as the `to` stack (or `from` when
+ * `to` names a guide step, which a control list cannot replace); when an end differs from that in
+ * name or other settings, a step of its own holds what that changes, so no control is blamed for it.
  */
 export async function synthesizePath(
   from: SynthOptions,
@@ -128,8 +136,9 @@ export async function synthesizePath(
     ...(base.stackName === undefined ? {} : { stackName: base.stackName }),
     controls,
   });
-  const before = configurationDifference(from.stack, base.stack);
-  const after = configurationDifference(base.stack, to.stack);
+  // Every stop runs as one stack: what a different name or other settings change is not a control's.
+  const before = differences(from, base);
+  const after = differences(base, to);
   const sets = pathSets(a.controls, controlHops);
   const stops = sets.map((controls, index) => {
     if (index === 0 && before.length === 0) return Promise.resolve(a);
@@ -139,9 +148,11 @@ export async function synthesizePath(
   const renders = [...(before.length > 0 ? [a] : []), ...(await Promise.all(stops))];
   const hops: Hop[] = [
     ...(before.length > 0 ? [{ kind: 'configuration' as const, keys: before }] : []),
-    ...controlHops.map(
-      (hop): Hop => ({ kind: 'control', control: getControl(hop.control), direction: hop.direction }),
-    ),
+    ...controlHops.map((hop): Hop => ({
+      kind: 'control',
+      control: getControl(hop.control),
+      direction: hop.direction,
+    })),
   ];
   if (after.length > 0 || hops.length === 0) {
     // Same controls and the same settings: any difference is the runs', shown apart from the controls.

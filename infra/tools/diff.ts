@@ -5,7 +5,13 @@
 // differs between the two ends is given to the last step of that path that changed it. Earlier
 // steps that changed the same field are what it builds on.
 import { CONTROLS_ANNOTATION } from '../lib/labels';
-import { type Control, GUIDE_ORDER, type OwaspCategory, OWASP_TITLES } from '@secure-workshop/contracts';
+import {
+  type Control,
+  type ControlId,
+  GUIDE_ORDER,
+  type OwaspCategory,
+  OWASP_TITLES,
+} from '@secure-workshop/contracts';
 import { maskSecrets } from '../testing/secret-values';
 import { isRecord, type SynthResult } from './model';
 import { renderedObjects } from './render';
@@ -84,7 +90,9 @@ function normalizeStack(value: unknown, stack: string): unknown {
       .join('.{stack}.workshop.test');
   if (Array.isArray(value)) return value.map((item) => normalizeStack(item, stack));
   if (isRecord(value))
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeStack(v, stack)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [normalizeStack(k, stack) as string, normalizeStack(v, stack)]),
+    );
   return value;
 }
 
@@ -143,9 +151,21 @@ export function flatten(value: unknown, prefix = '', into = new Map<string, stri
   return into;
 }
 
-function fieldChanges(a: Map<string, string>, b: Map<string, string>): FieldChange[] {
+/** Code-point order, except that runs of digits compare as numbers (`args[2]` before `args[10]`). */
+export function naturalOrder(a: string, b: string): number {
+  const [x, y] = [a.split(/(\d+)/), b.split(/(\d+)/)];
+  for (let i = 0; i < Math.min(x.length, y.length); i += 1) {
+    const [p, q] = [x[i] as string, y[i] as string];
+    if (p === q) continue;
+    if (i % 2 === 1) return Number(p) - Number(q) || (p < q ? -1 : 1);
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+export function fieldChanges(a: Map<string, string>, b: Map<string, string>): FieldChange[] {
   const changes: FieldChange[] = [];
-  for (const key of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+  for (const key of [...new Set([...a.keys(), ...b.keys()])].sort(naturalOrder)) {
     const before = a.get(key);
     const after = b.get(key);
     if (before === after || key.endsWith(CONTROLS_ANNOTATION)) continue;
@@ -187,31 +207,41 @@ class Track {
     return cached;
   }
 
-  /** The last step in (after, last] where `changed(step)` holds, or undefined. */
-  lastStep(after: number, changed: (step: number) => boolean): number | undefined {
-    for (let step = this.versions.length - 1; step > after; step -= 1) if (changed(step)) return step;
-    return undefined;
+  /** The steps in (after, last] where `changed(step)` holds: step `s` turns render s-1 into s. */
+  steps(after: number, changed: (step: number) => boolean): number[] {
+    const found: number[] = [];
+    for (let step = after + 1; step < this.versions.length; step += 1) if (changed(step)) found.push(step);
+    return found;
   }
 }
 
 /**
- * Attributes the difference between the first and the last render to the steps between them.
- * `renders[i + 1]` is `renders[i]` after `hops[i]`. An object added or removed goes to the last step
- * that added or removed it; a field to the last step that changed it, naming the earlier controls
- * that changed it too; changes to an object the diff adds, made after the step that added it, go to
- * the steps that made them.
+ * Attributes the difference between the first and the last render to the steps between them
+ * (`renders[s]` is `renders[s - 1]` after `hops[s - 1]`). A change goes to the step, of those that
+ * made it, whose control comes latest in the guide, and builds on the others: adding controls that is
+ * the last step, removing them the first, so a diff and its reverse list every change under the same
+ * control. A step that changes settings, not controls, comes before every control. Changes to an
+ * object the diff adds, made after the step that added it, go to the steps that made them.
  */
 export function attributeDiff(renders: readonly SynthResult[], hops: readonly Hop[]): StackDiff {
   if (renders.length !== hops.length + 1) throw new Error('attributeDiff needs one render more than steps');
   const maps = renders.map(comparables);
-  const keys = [...new Set(maps.flatMap((map) => [...map.keys()]))].sort();
+  const keys = [...new Set(maps.flatMap((map) => [...map.keys()]))].sort(naturalOrder);
   const last = renders.length - 1;
   const perStep: ObjectChange[][] = hops.map(() => []);
   let total = 0;
-  const hopControl = (step: number): string | undefined => {
+  const controlOf = (step: number): string | undefined => {
     const hop = hops[step - 1];
     return hop?.kind === 'control' ? hop.control.id : undefined;
   };
+  const rank = (step: number): number => GUIDE_ORDER.indexOf(controlOf(step) as ControlId);
+  /** Of several steps, the one whose control comes latest in the guide. */
+  const latest = (steps: number[]): number =>
+    steps.reduce((best, step) => (rank(step) >= rank(best) ? step : best));
+  const others = (steps: number[], chosen: number): string[] =>
+    [...new Set(steps.filter((step) => step !== chosen).flatMap((step) => controlOf(step) ?? []))].sort(
+      (a, b) => GUIDE_ORDER.indexOf(a as ControlId) - GUIDE_ORDER.indexOf(b as ControlId),
+    );
   for (const key of keys) {
     const track = new Track(maps.map((map) => map.get(key)));
     const entry = track.versions.find((version) => version !== undefined) as Comparable;
@@ -219,15 +249,17 @@ export function attributeDiff(renders: readonly SynthResult[], hops: readonly Ho
     const [first, final] = [track.present(0), track.present(last)];
     if (!first && !final) continue;
     if (first && !final) {
-      const step = track.lastStep(0, (s) => track.present(s - 1) && !track.present(s)) as number;
+      const step = latest(track.steps(0, (s) => track.present(s - 1) && !track.present(s)));
       perStep[step - 1]?.push({ ...head, action: 'removed', fields: [] });
       total += 1;
       continue;
     }
     let base = 0;
     if (!first) {
-      base = track.lastStep(0, (s) => !track.present(s - 1) && track.present(s)) as number;
-      perStep[base - 1]?.push({ ...head, action: 'added', fields: [] });
+      const additions = track.steps(0, (s) => !track.present(s - 1) && track.present(s));
+      perStep[latest(additions) - 1]?.push({ ...head, action: 'added', fields: [] });
+      // Its fields as that step made them are the object; what later steps change is theirs.
+      base = additions[additions.length - 1] as number;
       total += 1;
     }
     const changes = fieldChanges(track.fields(base), track.fields(last));
@@ -235,28 +267,23 @@ export function attributeDiff(renders: readonly SynthResult[], hops: readonly Ho
     if (base === 0) total += 1;
     const byStep = new Map<number, FieldChange[]>();
     for (const change of changes) {
-      const differs = (s: number): boolean =>
-        track.fields(s - 1).get(change.path) !== track.fields(s).get(change.path);
-      // Values differ at the two ends, so some step changed them; an emptied map is its entries'.
-      const step = track.lastStep(base, differs) ?? last;
-      const earlier: string[] = [];
-      for (let s = base + 1; s < step; s += 1) {
-        const control = hopControl(s);
-        if (control !== undefined && differs(s) && !earlier.includes(control)) earlier.push(control);
-      }
-      const attributed: FieldChange = { ...change };
-      if (earlier.length > 0) attributed.buildsOn = earlier;
-      byStep.set(step, [...(byStep.get(step) ?? []), attributed]);
+      const changedBy = track.steps(
+        base,
+        (s) => track.fields(s - 1).get(change.path) !== track.fields(s).get(change.path),
+      );
+      // The ends differ, so some step changed the field (an emptied map: its entries did).
+      const step = changedBy.length > 0 ? latest(changedBy) : last;
+      const buildsOn = others(changedBy, step);
+      byStep.set(step, [...(byStep.get(step) ?? []), buildsOn.length > 0 ? { ...change, buildsOn } : change]);
     }
-    for (const [step, fields] of byStep) {
-      const addedBy = base === 0 ? undefined : hopControl(base);
+    const addedBy = base === 0 ? undefined : controlOf(base);
+    for (const [step, fields] of byStep)
       perStep[step - 1]?.push({
         ...head,
         action: 'changed',
         ...(addedBy === undefined ? {} : { addedBy }),
         fields,
       });
-    }
   }
   return groupDiff(renders[0] as SynthResult, renders[last] as SynthResult, hops, perStep, total);
 }

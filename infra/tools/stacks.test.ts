@@ -9,7 +9,6 @@ import { CONTROLS, controlSet, resolveControls } from '@secure-workshop/contract
 import { findObject } from '../testing/objects';
 import { REPO_ROOT } from '../testing/stack-config';
 import { checkStack, formatCheck, type PolicyRunner } from './check';
-import { diffStacks, formatDiff, inlineCode } from './diff';
 import { drawArchitecture } from './draw';
 import type { ArchGraph } from './graph';
 import type { SynthResult } from './model';
@@ -155,40 +154,6 @@ describe('render', () => {
   it('is deterministic apart from generated secrets', () => {
     expect(endAgain.secretValues).not.toEqual(end.secretValues);
     expect(Object.fromEntries(renderFiles(endAgain))).toEqual(Object.fromEntries(renderFiles(end)));
-  });
-});
-
-describe('diff', () => {
-  it('start -> end: every control of the catalog has its group and its why, in OWASP order', () => {
-    const text = formatDiff(diffStacks(start, end), 'text');
-    for (const control of CONTROLS) {
-      expect(text, control.id).toContain(`[${control.id}] ${control.title}`);
-      expect(text.replace(/\s+/g, ' ')).toContain(control.why);
-    }
-    const headings = ['A01', 'A02', 'A04', 'A05', 'A09'].map((category) =>
-      text.indexOf(`\n${category}:2021 `),
-    );
-    expect(headings.every((index) => index > 0)).toBe(true);
-    expect([...headings].sort((a, b) => a - b)).toEqual(headings);
-    expect(text).toContain('env[PGHOST].value: postgres -> jumpwire');
-    expect(text).toContain('+ Deployment jumpwire (workshop-{stack})');
-    // Every change has a reason: an annotation, or the controls of its consumers or siblings.
-    expect(text).not.toContain('Not attributed to a control');
-    for (const fragment of secretFragments([...start.secretValues, ...end.secretValues]))
-      expect(text).not.toContain(fragment);
-    const markdown = formatDiff(diffStacks(start, end), 'markdown');
-    expect(markdown).toContain('### A04:2021 Insecure Design');
-    expect(markdown).toContain('#### `db-firewall`');
-  });
-
-  it('keeps Markdown code spans intact around backticks', () => {
-    expect(inlineCode('~ spec.routes[0].match: Host(`a`)')).toBe('`` ~ spec.routes[0].match: Host(`a`) ``');
-    expect(inlineCode('+ Service api')).toBe('`+ Service api`');
-  });
-
-  it('identical stacks: an empty diff', () => {
-    const text = formatDiff(diffStacks(end, endAgain), 'markdown');
-    expect(text).toMatch(/^No differences between end \[authn-jwt,.*encrypted-backups\] and end \[.*\]\.\n$/);
   });
 });
 
