@@ -3,7 +3,7 @@ import { checkChartArgs } from './helm';
 
 const chart = {
   chart: 'cert-manager',
-  version: 'v1.19.1',
+  version: 'v1.21.2',
   repo: 'https://charts.jetstack.io',
   namespace: 'cert-manager',
   values: {},
