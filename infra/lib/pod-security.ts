@@ -92,13 +92,6 @@ export function execProbes(command: string[]): { livenessProbe: Probe; readiness
   };
 }
 
-export function tcpProbes(port: number | string): { livenessProbe: Probe; readinessProbe: Probe } {
-  return {
-    livenessProbe: { tcpSocket: { port }, initialDelaySeconds: 20, periodSeconds: 20 },
-    readinessProbe: { tcpSocket: { port }, initialDelaySeconds: 5, periodSeconds: 10 },
-  };
-}
-
 /** A writable emptyDir, for the paths a read-only root file system still needs (e.g. /tmp). */
 export function scratchVolume(name: string, mountPath: string): { volume: Volume; mount: VolumeMount } {
   return {

@@ -38,10 +38,6 @@ export const k8sTypes = {
   cronJob: 'kubernetes:batch/v1:CronJob',
 } as const;
 
-export function isWorkloadType(type: string): boolean {
-  return type in podSpecPaths;
-}
-
 export function isLongRunningType(type: string): boolean {
   return longRunningTypes.has(type);
 }

@@ -84,10 +84,6 @@ export function workloadsOf(resources: readonly ResourceLike[]): Workload[] {
   });
 }
 
-export function ofType<T extends ResourceLike>(resources: readonly T[], type: string): T[] {
-  return resources.filter((resource) => resource.type === type);
-}
-
 /**
  * Text of the file a container sees at `filePath`, when it comes from a ConfigMap or Secret of the
  * stack mounted as a volume (items mappings and subPath are followed); undefined otherwise.

@@ -32,8 +32,6 @@ export const TRAEFIK_PLUGINS = {
   },
 } as const;
 
-export type PluginName = keyof typeof TRAEFIK_PLUGINS;
-
 /** The chart k3s v1.36.4 bundles (its package 40.1.4+up40.1.0 of upstream chart 40.1.0) and its Traefik. */
 export const TRAEFIK_CHART = {
   chart: 'traefik',
