@@ -70,7 +70,7 @@ export const CONTROLS: readonly Control[] = [
     id: 'db-firewall',
     owasp: 'A04',
     title: 'Database firewall (JumpWire) between the API and PostgreSQL',
-    why: 'An API bug or a stolen API credential should not expose raw card numbers or password hashes. JumpWire proxies the SQL traffic, encrypts fields labelled pci, drops fields labelled secret and authenticates the API with a credential the program signs; the API has no direct database login. NetworkPolicies keep the API from dialling PostgreSQL past it: a firewall that can be bypassed is not one.',
+    why: "An API bug or a stolen API credential should not expose raw card numbers or password hashes. JumpWire proxies the SQL traffic, encrypts fields labelled pci, drops fields labelled secret and authenticates the API with a credential the program signs (re-signed every 30 days); the API has no direct database login. NetworkPolicies keep the API from dialling PostgreSQL past it: a firewall that can be bypassed is not one. The API's rights behind it are the firewall's upstream role: JumpWire 4.0.0 must own every table it protects (it adds columns and a trigger to users at start, and passes data through unprotected when it cannot), so that role owns users and nothing else and has row rights on the other tables, where the API alone has row rights everywhere. The API also minimises on its own (password hashes never leave the database towards it, card numbers leave masked): defence in depth, which the firewall still matters beside, against an API bug, an injected query or a stolen database credential.",
     requires: ['db-tls', 'network-policies'],
   },
   {
