@@ -5,6 +5,8 @@ import {
   jobFromCronJob,
   nonCompliantPod,
   objectKey,
+  patchFieldManager,
+  relinquished,
   workloadDone,
   workloadNamespaces,
 } from './check';
@@ -76,7 +78,7 @@ describe('workloadDone', () => {
 });
 
 describe('jobFromCronJob', () => {
-  it('makes the Job the CronJob controller would, owned by the CronJob', () => {
+  it('makes the Job the CronJob controller would, owned by the CronJob but not controlled by it', () => {
     const job = jobFromCronJob({
       ...object('CronJob', 'reconciler', 'ns', 'batch/v1'),
       metadata: { name: 'reconciler', namespace: 'ns', uid: 'u-1' },
@@ -88,10 +90,23 @@ describe('jobFromCronJob', () => {
         name: 'reconciler-check',
         namespace: 'ns',
         labels: { a: 'b' },
-        ownerReferences: [{ kind: 'CronJob', name: 'reconciler', uid: 'u-1', controller: true }],
+        ownerReferences: [{ kind: 'CronJob', name: 'reconciler', uid: 'u-1' }],
       },
       spec: { template: { spec: {} } },
     });
+    // Controlled, it would be deleted by the CronJob controller (history limit 0) as it completes.
+    expect(job.metadata.ownerReferences).toEqual([expect.not.objectContaining({ controller: true })]);
+  });
+});
+
+describe('patches', () => {
+  const patch = {
+    name: 'namespace-pod-security',
+    object: { ...object('Namespace', 'ns'), metadata: { name: 'ns', labels: { enforce: 'restricted' } } },
+  };
+  it('apply with a field manager of their own and give their fields up with their identity alone', () => {
+    expect(patchFieldManager(patch)).toBe('secure-workshop-check-namespace-pod-security');
+    expect(relinquished(patch)).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
   });
 });
 

@@ -1,9 +1,10 @@
 // `cluster check`: every step's objects applied in order with server-side apply as updates of one
 // set of namespaces, objects a step drops deleted (as `pulumi up` would), zero errors and zero
-// warnings; the pods the controllers create admitted and Running/Ready or Completed; a privileged
-// root pod refused by Pod Security in the namespace of the last step's workloads.
-import { ApiError, type KubeObject, type Kube, WaitAborted, waitFor } from './kube';
-import type { HelmRelease } from './steps';
+// warnings; the pods the controllers create admitted and Running/Ready or Completed; the program's
+// patches (the Pod Security labels) applied after the workloads they depend on; a privileged root pod
+// refused by Pod Security in the namespace of the last step's workloads.
+import { ApiError, FIELD_MANAGER, type KubeObject, type Kube, WaitAborted, waitFor } from './kube';
+import type { HelmRelease, RenderedPatch } from './steps';
 
 /** Helm's install order (pkg/releaseutil/kind_sorter.go); custom resources come last. */
 const KIND_ORDER = [
@@ -66,6 +67,8 @@ export interface Finding {
 export interface StepReport {
   name: string;
   applied: number;
+  /** The program's patches, applied last: `<patch resource> -> <object>`. */
+  patched: string[];
   pruned: string[];
   replaced: string[];
   errors: Finding[];
@@ -174,7 +177,11 @@ async function waitForWorkload(
   }
 }
 
-/** A Job made from a CronJob's template, as `kubectl create job --from=cronjob/<name>` makes it. */
+/**
+ * A Job made from a CronJob's template, as `kubectl create job --from=cronjob/<name>` makes it but
+ * not controlled by the CronJob: with successfulJobsHistoryLimit 0 the CronJob controller would
+ * delete it the moment it completes, before anyone sees it complete. The check deletes it instead.
+ */
 export function jobFromCronJob(cronJob: KubeObject & { metadata: { uid?: string } }): KubeObject {
   const template = (cronJob.spec as { jobTemplate?: { metadata?: Record<string, unknown>; spec?: unknown } })
     .jobTemplate;
@@ -195,7 +202,6 @@ export function jobFromCronJob(cronJob: KubeObject & { metadata: { uid?: string 
           kind: 'CronJob',
           name: cronJob.metadata.name,
           uid: cronJob.metadata.uid as string,
-          controller: true,
         },
       ],
     },
@@ -225,31 +231,64 @@ async function runCronJob(kube: Kube, cronJob: KubeObject, timeoutMs: number, re
     object: name,
     message: result.ok ? `job ${job.metadata.name} ${result.message}` : result.message,
   });
+  // As the history limit of 0 would: no finished Job and none of its pods stay (foreground delete).
   await kube.delete('batch/v1', 'Job', job.metadata.namespace, job.metadata.name);
   await waitFor(`${describe(job)} to be deleted`, async () =>
     (await kube.gone('batch/v1', 'Job', job.metadata.namespace, job.metadata.name)) ? true : undefined,
   );
 }
 
+/** The field manager of a patch resource: its own, as the provider gives each patch its own. */
+export const patchFieldManager = (patch: RenderedPatch) => `${FIELD_MANAGER}-${patch.name}`;
+
+/** Only the identity of a patch's target: applied with the patch's manager, it gives its fields up. */
+export function relinquished(patch: RenderedPatch): KubeObject {
+  const { apiVersion, kind, metadata } = patch.object;
+  return {
+    apiVersion,
+    kind,
+    metadata: {
+      name: metadata.name,
+      ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }),
+    },
+  };
+}
+
+async function applyPatch(kube: Kube, patch: RenderedPatch, body: KubeObject, report: StepReport) {
+  const name = `${describe(patch.object)} (patch ${patch.name})`;
+  try {
+    const { warnings } = await kube.apply(body, patchFieldManager(patch));
+    for (const message of warnings) report.warnings.push({ object: name, message });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    for (const message of error.warnings) report.warnings.push({ object: name, message });
+    report.errors.push({ object: name, message: error.message });
+  }
+}
+
 export interface StepInput {
   name: string;
   objects: KubeObject[];
+  patches: RenderedPatch[];
   helmReleases: HelmRelease[];
 }
 
 /**
- * Applies one step as an update of the previous one: every object by server-side apply, then the
- * objects the previous step had and this one lacks deleted; then waits for its workloads.
+ * Applies one step as an update of the previous one, in the program's order: every object by
+ * server-side apply (its patched fields left out), then the objects and patches the previous step
+ * had and this one lacks deleted or given up; waits for the workloads; then applies the patches,
+ * which depend on those workloads (the Pod Security labels rise only once hardened pods run).
  */
 export async function applyStep(
   kube: Kube,
   step: StepInput,
-  previous: readonly KubeObject[],
+  previous: Pick<StepInput, 'objects' | 'patches'>,
   { workloadTimeoutMs = 180_000 } = {},
 ): Promise<StepReport> {
   const report: StepReport = {
     name: step.name,
     applied: 0,
+    patched: [],
     pruned: [],
     replaced: [],
     errors: [],
@@ -268,8 +307,13 @@ export async function applyStep(
     );
   for (const object of applyOrder(step.objects)) await applyWithReplace(kube, object, report);
 
+  const keptPatches = new Set(step.patches.map((patch) => patch.name));
+  for (const patch of previous.patches.filter((p) => !keptPatches.has(p.name))) {
+    await applyPatch(kube, patch, relinquished(patch), report);
+    report.pruned.push(`patch ${patch.name} (its fields given up)`);
+  }
   const keep = new Set(step.objects.map(objectKey));
-  for (const object of applyOrder(previous).reverse()) {
+  for (const object of applyOrder(previous.objects).reverse()) {
     if (keep.has(objectKey(object))) continue;
     const { apiVersion, kind, metadata } = object;
     try {
@@ -294,6 +338,11 @@ export async function applyStep(
     }),
     ...cronJobs.map((cronJob) => runCronJob(kube, cronJob, workloadTimeoutMs, report)),
   ]);
+
+  for (const patch of step.patches) {
+    await applyPatch(kube, patch, patch.object, report);
+    report.patched.push(`${patch.name} -> ${describe(patch.object)}`);
+  }
   return report;
 }
 

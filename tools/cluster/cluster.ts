@@ -21,6 +21,7 @@ import {
 } from './controlplane';
 import type { Kube, KubeObject } from './kube';
 import {
+  type RenderedStep,
   type Step,
   checkSteps,
   defaultRenderFlags,
@@ -125,11 +126,12 @@ function commandStatus(): number {
 function printReport(report: StepReport): boolean {
   const problems = report.errors.length + report.warnings.length + report.workloadFailures.length;
   log(
-    `step ${report.name}: ${report.applied} applied, ${report.pruned.length} deleted, ` +
+    `step ${report.name}: ${report.applied} applied, ${report.patched.length} patched, ${report.pruned.length} deleted, ` +
       `${report.replaced.length} replaced, ${report.errors.length} errors, ${report.warnings.length} warnings, ` +
       `${report.workloads.length} workloads ok, ${report.workloadFailures.length} not`,
   );
   for (const name of report.pruned) console.log(`  deleted (no longer in the step): ${name}`);
+  for (const name of report.patched) console.log(`  patched after the workloads: ${name}`);
   for (const name of report.replaced) console.log(`  replaced (immutable field changed): ${name}`);
   for (const release of report.skippedHelmReleases)
     console.log(
@@ -152,7 +154,7 @@ async function runSteps(
   timed: Timer,
 ): Promise<boolean> {
   let ok = true;
-  const lastOf = new Map<string, KubeObject[]>();
+  const lastOf = new Map<string, RenderedStep>();
   let lastStep: KubeObject[] = [];
   for (const [i, step] of steps.entries()) {
     const objects = await timedPart(`render of ${step.name} (waited for)`, async () => {
@@ -160,10 +162,14 @@ async function runSteps(
       return readRendered(dirs[i] as string);
     });
     const report = await timed(`step ${step.name}`, () =>
-      applyStep(kube, { name: step.name, ...objects }, lastOf.get(step.stack) ?? []),
+      applyStep(
+        kube,
+        { name: step.name, ...objects },
+        lastOf.get(step.stack) ?? { objects: [], patches: [] },
+      ),
     );
     ok = printReport(report) && ok;
-    lastOf.set(step.stack, objects.objects);
+    lastOf.set(step.stack, objects);
     lastStep = objects.objects;
   }
   const namespaces = workloadNamespaces(lastStep);

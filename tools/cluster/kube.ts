@@ -156,8 +156,8 @@ export class Kube {
     return `${base}${scope}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
   }
 
-  /** Server-side apply as FIELD_MANAGER, taking over conflicting fields as `pulumi up` does. */
-  async apply(object: KubeObject): Promise<ApiResponse<KubeObject>> {
+  /** Server-side apply as `fieldManager`, taking over conflicting fields as `pulumi up` does. */
+  async apply(object: KubeObject, fieldManager = FIELD_MANAGER): Promise<ApiResponse<KubeObject>> {
     const target = await this.path(
       object.apiVersion,
       object.kind,
@@ -165,7 +165,7 @@ export class Kube {
       object.metadata.name,
     );
     // The server's default field validation (Warn): unknown fields come back as warnings, as the provider sees them.
-    const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
+    const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
     return this.request<KubeObject>('PATCH', `${target}${query}`, object, 'application/apply-patch+yaml');
   }
 

@@ -1,9 +1,10 @@
 // The ordered renders `cluster check` applies, all from the repository's stack files: the cluster
-// add-ons stack (`clusterAddons: own`), then start, each guide step (Pulumi.step<N>.yaml, N in order)
-// and end, those three rendered as the guide's `dev` stack so each step is an update of the one before.
+// add-ons stack (`clusterAddons: own`), then the guide's path (start, step1 ... end, as the contracts
+// list it) rendered as the guide's `dev` stack, so each step is an update of the one before.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { stepStacks } from '@secure-workshop/contracts';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from './kube';
 
@@ -23,21 +24,22 @@ export interface Step {
 export type StackConfig = Record<string, unknown> | undefined;
 
 /**
- * Add-ons stacks first (each its own stack), then start, step1, step2, ... and end as one stack.
- * `stacks` maps each stack file's name to its config.
+ * Add-ons stacks first (each its own stack), then the guide's path (`pathStacks`, start first) as
+ * one stack. `stacks` maps each stack file's name to its config; every stack of the path must have one.
  */
-export function checkSteps(stacks: ReadonlyMap<string, StackConfig>): Step[] {
-  const names = [...stacks.keys()];
-  const addons = names.filter((name) => stacks.get(name)?.['secure-workshop:clusterAddons'] === 'own').sort();
-  const guide = names
-    .map((name) => ({ name, n: /^step(\d+)$/.exec(name)?.[1] }))
-    .filter((entry): entry is { name: string; n: string } => entry.n !== undefined)
-    .sort((a, b) => Number(a.n) - Number(b.n))
-    .map((entry) => entry.name);
-  const path = ['start', ...guide, 'end'].filter((name) => stacks.has(name));
+export function checkSteps(
+  stacks: ReadonlyMap<string, StackConfig>,
+  pathStacks: readonly string[] = stepStacks(),
+): Step[] {
+  const addons = [...stacks.keys()]
+    .filter((name) => stacks.get(name)?.['secure-workshop:clusterAddons'] === 'own')
+    .sort();
+  const missing = pathStacks.filter((name) => !stacks.has(name));
+  if (missing.length > 0)
+    throw new Error(`no stack file for ${missing.map((n) => `Pulumi.${n}.yaml`).join(', ')}`);
   return [
     ...addons.map((name) => ({ name, stack: name, renderArgs: [name] })),
-    ...path.map((name) => ({
+    ...pathStacks.map((name) => ({
       name,
       stack: CHECK_STACK_NAME,
       renderArgs: [name, '--stack-name', CHECK_STACK_NAME],
@@ -118,9 +120,76 @@ export interface HelmRelease {
   version: string;
 }
 
+/**
+ * A `<Kind>Patch` resource of the program (resources.json): the fields it sets on an object someone
+ * else owns, server-side applied with its own field manager after the resources it depends on.
+ * render merges it into its target's file; `readRendered` takes it out again.
+ */
+export interface RenderedPatch {
+  /** The program's resource name (`namespace-pod-security`). */
+  name: string;
+  object: KubeObject;
+}
+
 export interface RenderedStep {
+  /** The program's objects, without the fields its patches set. */
   objects: KubeObject[];
+  patches: RenderedPatch[];
   helmReleases: HelmRelease[];
+}
+
+interface ResourcesJson {
+  resources?: Array<{ type?: string; name?: string; inputs?: Record<string, unknown> }>;
+}
+
+/** The patch resources render listed in resources.json (none when there is no such file). */
+export function readPatches(dir: string): RenderedPatch[] {
+  const file = path.join(dir, 'resources.json');
+  if (!existsSync(file)) return [];
+  const { resources = [] } = JSON.parse(readFileSync(file, 'utf8')) as ResourcesJson;
+  return resources
+    .filter((resource) => /^kubernetes:[^:]+:[A-Za-z0-9]+Patch$/.test(resource.type ?? ''))
+    .map((resource) => ({ name: String(resource.name), object: resource.inputs as unknown as KubeObject }));
+}
+
+const sameObject = (a: KubeObject, b: KubeObject) =>
+  a.kind === b.kind &&
+  a.metadata.name === b.metadata.name &&
+  (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
+
+type Tree = Record<string, unknown>;
+const isTree = (value: unknown): value is Tree =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `body` without the fields `patch` sets (maps recursively); maps left empty go too. */
+function subtract(body: Tree, patch: Tree): Tree {
+  const rest: Tree = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (!(key in patch)) rest[key] = value;
+    else if (isTree(value) && isTree(patch[key])) {
+      const inner = subtract(value, patch[key]);
+      if (Object.keys(inner).length > 0) rest[key] = inner;
+    }
+  }
+  return rest;
+}
+
+/** What a patch sets: everything but the identity of its target. */
+function patchedFields(patch: KubeObject): Tree {
+  const fields: Tree = structuredClone(patch);
+  delete fields.apiVersion;
+  delete fields.kind;
+  const metadata = fields.metadata as Tree;
+  delete metadata.name;
+  delete metadata.namespace;
+  return fields;
+}
+
+/** The object as the program itself declares it: the fields of every patch on it taken out. */
+export function withoutPatchedFields(object: KubeObject, patches: readonly RenderedPatch[]): KubeObject {
+  return patches
+    .filter((patch) => sameObject(patch.object, object))
+    .reduce((body, patch) => subtract(body, patchedFields(patch.object)) as KubeObject, object);
 }
 
 export function readRendered(dir: string): RenderedStep {
@@ -141,5 +210,6 @@ export function readRendered(dir: string): RenderedStep {
       else objects.push(body as unknown as KubeObject);
     }
   }
-  return { objects, helmReleases };
+  const patches = readPatches(dir);
+  return { objects: objects.map((object) => withoutPatchedFields(object, patches)), patches, helmReleases };
 }

@@ -10,6 +10,12 @@ import * as platform from '../../infra/platform';
 import { parseVersions, readVersions } from './versions';
 
 const versions = readVersions();
+
+/**
+ * kube-prometheus-stack's `appVersion` is the prometheus-operator it deploys (prometheus-community/
+ * helm-charts, tag kube-prometheus-stack-<version>, charts/kube-prometheus-stack/Chart.yaml).
+ */
+const PROMETHEUS_OPERATOR_OF_CHART: Record<string, string> = { '88.5.3': 'v0.93.1' };
 const goMod = (relative: string) => readFileSync(path.join(__dirname, relative), 'utf8');
 
 /** The version a go.mod requires (`\tmodule vX.Y.Z`), or undefined. */
@@ -28,8 +34,14 @@ describe('tools/cluster/versions.env', () => {
 
   it('generates the CRDs of the charts the stacks install', () => {
     expect(versions.CERT_MANAGER_VERSION).toBe(CERT_MANAGER_CHART.version);
-    // The operator version belongs to this chart version: bump both lines together.
     expect(versions.KUBE_PROMETHEUS_STACK_CHART_VERSION).toBe(KUBE_PROMETHEUS_STACK.version);
+  });
+
+  it('generates prometheus-operator CRDs at the operator the kube-prometheus-stack chart bundles', () => {
+    // A chart moving to a version not listed here fails until its appVersion is added.
+    expect(versions.PROMETHEUS_OPERATOR_VERSION).toBe(
+      PROMETHEUS_OPERATOR_OF_CHART[KUBE_PROMETHEUS_STACK.version],
+    );
   });
 
   it('takes Traefik CRDs from the bundled release or a later patch of the same minor', () => {
