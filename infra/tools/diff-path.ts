@@ -1,7 +1,7 @@
 // The path a diff attributes along: from one control set to another, one control at a time, each
 // stop a valid stack, every stop synthesized (in parallel, a few at a time, each set once).
 import { availableParallelism } from 'node:os';
-import { type ControlId, getControl, GUIDE_ORDER, isControlId } from '@secure-workshop/contracts';
+import { type ControlId, getControl, GUIDE_ORDER } from '@secure-workshop/contracts';
 import { CONTROLS_KEY, loadStackConfig, PROJECT_NAME } from '../testing/stack-config';
 import { attributeDiff, type Hop, type StackDiff } from './diff';
 import type { SynthResult } from './model';
@@ -155,7 +155,7 @@ export async function synthesizePath(
     })),
   ];
   if (after.length > 0 || hops.length === 0) {
-    // Same controls and the same settings: any difference is the runs', shown apart from the controls.
+    // `to`'s own settings; or, with nothing else to tell the ends apart, whatever the two runs differ in.
     renders.push(b);
     hops.push({ kind: 'configuration', keys: after });
   }
@@ -170,9 +170,4 @@ export async function attributedDiff(
 ): Promise<StackDiff> {
   const { renders, hops } = await synthesizePath(from, to, pool);
   return attributeDiff(renders, hops);
-}
-
-/** For callers holding control ids as strings: the ids the catalog knows, in the guide's order. */
-export function guideOrdered(ids: readonly string[]): ControlId[] {
-  return GUIDE_ORDER.filter((id) => ids.includes(id) && isControlId(id));
 }

@@ -2,8 +2,8 @@
 //
 // Attribution is computed, not read from annotations: the tools synthesize the stacks on the way
 // from one control set to the other, one control at a time (diff-path.ts), and every field that
-// differs between the two ends is given to the last step of that path that changed it. Earlier
-// steps that changed the same field are what it builds on.
+// differs between the two ends is given to the step that changed it; of several, the one whose
+// control comes latest in the guide, which builds on the others.
 import { CONTROLS_ANNOTATION } from '../lib/labels';
 import {
   type Control,
@@ -21,7 +21,7 @@ export interface FieldChange {
   path: string;
   from?: string;
   to?: string;
-  /** Earlier controls of the path that changed this field too, in path order. */
+  /** The other controls of the path that changed this field too (earlier in the guide), in guide order. */
   buildsOn?: string[];
 }
 
@@ -38,7 +38,7 @@ export interface ObjectChange {
 /** A step of the path from one control set to the other. */
 export type Hop =
   | { kind: 'control'; control: Control; direction: 'added' | 'removed' }
-  /** The two stack files differ in more than their controls (other settings, the add-ons role). */
+  /** The two ends differ in more than their controls: other settings, or the stack's name. */
   | { kind: 'configuration'; keys: string[] };
 
 export interface ControlGroup {
@@ -62,7 +62,7 @@ export interface StackDiff {
   /** The control of every step of the path, in the order they were applied. */
   path: Array<{ control: string; direction: 'added' | 'removed' }>;
   categories: CategoryGroup[];
-  /** Changes no control made: the stack files differ in other settings (`configurationKeys`). */
+  /** Changes no control made: the stacks differ in other settings or their name (`configurationKeys`). */
   unattributed: ObjectChange[];
   configurationKeys: string[];
   /** Objects that differ between the two ends. */
