@@ -1,7 +1,7 @@
 // The schema migration and seed: a Job of the API image, run as the owner role right after PostgreSQL.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { WAIVERS } from '../lib/checkov';
 import { containerHardening, podSecurity, scratchVolume } from '../lib/pod-security';
 import { type StackContext, controlTrail, objectMeta } from '../lib/workload';
 import type { ControlTrail } from '../lib/labels';
@@ -67,17 +67,14 @@ export class DatabaseMigration extends pulumi.ComponentResource {
     super('secure-workshop:index:DatabaseMigration', name, {}, opts);
     const { context } = args;
     const controls = migrateControls(context, args.database);
-    const meta = objectMeta(context, MIGRATE_NAME, MIGRATE_NAME, controls);
+    const meta = objectMeta(context, MIGRATE_NAME, MIGRATE_NAME, controls, [
+      WAIVERS.pullPolicy,
+      WAIVERS.localImageDigest,
+    ]);
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
       {
-        metadata: {
-          ...meta,
-          annotations: {
-            ...controls.annotations(),
-            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.localImageDigest]),
-          },
-        },
+        metadata: meta,
         spec: {
           backoffLimit: 6,
           template: {

@@ -21,7 +21,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { stringify as toYaml } from 'yaml';
-import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { WAIVERS } from '../lib/checkov';
 import { hasDigest } from '../lib/image-pins';
 import { signJumpWireClientToken } from '../lib/jumpwire-credential';
 import { selectorLabels } from '../lib/labels';
@@ -441,7 +441,12 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     if (hardened) {
       dependsOn.push(workloadServiceAccount(`${name}-service-account`, context, JUMPWIRE_NAME, k8sOpts));
     }
-    const meta = objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, podControls);
+    const meta = objectMeta(context, JUMPWIRE_NAME, JUMPWIRE_NAME, podControls, [
+      WAIVERS.pullPolicy,
+      ...(hasDigest(args.image) ? [] : [WAIVERS.jumpwireDigest]),
+      WAIVERS.jumpwireEnvSecrets,
+      WAIVERS.jumpwireUid,
+    ]);
     const configChecksum = pulumi.secret(
       pulumi
         .all([configYaml, rootToken.result, encryptionKey.b64Std, cookie.result])
@@ -450,18 +455,7 @@ export class JumpWireGateway extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: {
-          ...meta,
-          annotations: {
-            ...podControls.annotations(),
-            ...checkovAnnotations([
-              WAIVERS.pullPolicy,
-              ...(hasDigest(args.image) ? [] : [WAIVERS.jumpwireDigest]),
-              WAIVERS.jumpwireEnvSecrets,
-              WAIVERS.jumpwireUid,
-            ]),
-          },
-        },
+        metadata: meta,
         spec: {
           replicas: 1,
           // One pod owns the key file on the ReadWriteOnce volume.
@@ -509,14 +503,13 @@ export class JumpWireGateway extends pulumi.ComponentResource {
 
     const smokeControls = controlTrail(context).record('db-firewall');
     smokeControls.ifOn('pod-hardening');
-    const smokeMeta = objectMeta(context, SMOKE_TEST_NAME, SMOKE_TEST_NAME, smokeControls);
+    const smokeMeta = objectMeta(context, SMOKE_TEST_NAME, SMOKE_TEST_NAME, smokeControls, [
+      WAIVERS.pullPolicy,
+    ]);
     this.smokeTest = new k8s.batch.v1.Job(
       `${name}-smoke-test`,
       {
-        metadata: {
-          ...smokeMeta,
-          annotations: { ...smokeControls.annotations(), ...checkovAnnotations([WAIVERS.pullPolicy]) },
-        },
+        metadata: smokeMeta,
         spec: {
           backoffLimit: 6,
           template: {

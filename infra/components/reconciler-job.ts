@@ -1,7 +1,7 @@
 // The reconciler CronJob: every minute, never overlapping, calling the API with what its controls give it.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { WAIVERS } from '../lib/checkov';
 import { type ControlTrail, selectorLabels } from '../lib/labels';
 import { containerHardening, podSecurity, scratchVolume } from '../lib/pod-security';
 import {
@@ -171,13 +171,10 @@ export class ReconcilerJob extends pulumi.ComponentResource {
     this.cronJob = new k8s.batch.v1.CronJob(
       `${name}-cronjob`,
       {
-        metadata: {
-          ...objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls),
-          annotations: {
-            ...controls.annotations(),
-            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.localImageDigest]),
-          },
-        },
+        metadata: objectMeta(context, RECONCILER_NAME, RECONCILER_NAME, controls, [
+          WAIVERS.pullPolicy,
+          WAIVERS.localImageDigest,
+        ]),
         spec: {
           schedule: RECONCILER_SCHEDULE,
           concurrencyPolicy: 'Forbid',

@@ -4,7 +4,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
-import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { WAIVERS } from '../lib/checkov';
 import { type ControlTrail, selectorLabels } from '../lib/labels';
 import { containerHardening, httpProbes, podSecurity, scratchVolume } from '../lib/pod-security';
 import {
@@ -297,13 +297,10 @@ export class SecureApi extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: {
-          ...objectMeta(context, API_NAME, API_NAME, podControls),
-          annotations: {
-            ...podControls.annotations(),
-            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.localImageDigest]),
-          },
-        },
+        metadata: objectMeta(context, API_NAME, API_NAME, podControls, [
+          WAIVERS.pullPolicy,
+          WAIVERS.localImageDigest,
+        ]),
         spec: {
           replicas: 1,
           selector: { matchLabels: selectorLabels(API_NAME) },

@@ -30,7 +30,7 @@ import {
   objectMeta,
   workloadServiceAccount,
 } from '../lib/workload';
-import { WAIVERS, checkovAnnotations } from '../lib/checkov';
+import { WAIVERS } from '../lib/checkov';
 import { selectorLabels } from '../lib/labels';
 import { type CertificateAuthority, serviceDnsNames } from './certificate-authority';
 
@@ -514,17 +514,14 @@ export class TlsPostgres extends pulumi.ComponentResource {
         .all(ROLES.map((role) => this.passwords[role]))
         .apply((values) => credentialsChecksum([rolesScript(), rolesSql(), ...values])),
     );
-    const meta = objectMeta(context, POSTGRES_NAME, POSTGRES_NAME, podControls);
+    const meta = objectMeta(context, POSTGRES_NAME, POSTGRES_NAME, podControls, [
+      WAIVERS.pullPolicy,
+      WAIVERS.postgresUid,
+    ]);
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: {
-          ...meta,
-          annotations: {
-            ...podControls.annotations(),
-            ...checkovAnnotations([WAIVERS.pullPolicy, WAIVERS.postgresUid]),
-          },
-        },
+        metadata: meta,
         spec: {
           serviceName: POSTGRES_NAME,
           replicas: 1,

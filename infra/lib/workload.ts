@@ -3,6 +3,7 @@ import type * as k8s from '@pulumi/kubernetes';
 import * as k8sCore from '@pulumi/kubernetes/core/v1';
 import type * as pulumi from '@pulumi/pulumi';
 import type { ControlId } from '@secure-workshop/contracts';
+import { type ScannerWaiver, checkovAnnotations } from './checkov';
 import { ControlTrail, appLabels } from './labels';
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -23,19 +24,22 @@ export function controlTrail(context: StackContext): ControlTrail {
   return new ControlTrail(context.controls);
 }
 
-/** Object metadata with the workload's labels and the controls that shaped the object. */
+/**
+ * Object metadata with the workload's labels, the controls that shaped the object and the scanner
+ * rules it is waived from, each with its reason (Checkov's annotation format).
+ */
 export function objectMeta(
   context: StackContext,
   name: string,
   app: string,
   controls: ControlTrail,
-  extraLabels: Record<string, string> = {},
+  waivers: readonly ScannerWaiver[] = [],
 ): k8s.types.input.meta.v1.ObjectMeta {
   return {
     name,
     namespace: context.namespaceRef ?? context.namespace,
-    labels: { ...appLabels(app, context.stack), ...extraLabels },
-    annotations: controls.annotations(),
+    labels: appLabels(app, context.stack),
+    annotations: { ...controls.annotations(), ...checkovAnnotations(waivers) },
   };
 }
 
