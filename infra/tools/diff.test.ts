@@ -191,7 +191,12 @@ describe('diff start end, attributed along the guide', () => {
         control,
       ).toEqual([]);
     }
+    // The Pod Security labels come in a NamespacePatch, diffed merged into its Namespace.
+    expect(fieldsUnder(diff, 'pod-hardening', 'Namespace', 'workshop-{stack}')).toContain(
+      'metadata.labels.pod-security.kubernetes.io/enforce',
+    );
     const text = formatDiff(diff, 'text');
+    expect(text).not.toContain('NamespacePatch');
     const section = sections(text, false);
     expect(section.get('db-firewall')).toContain('env[PGHOST].value: postgres -> jumpwire');
     expect(section.get('tls-in-transit')).toContain('env[PORT].value: 3000 -> 8443');

@@ -39,7 +39,7 @@ function controlLinks(model: SiteModel): { entry: ControlLink; changes: ControlL
 
 function pageHeading(page: SitePage): string {
   if (page.step === 0) return 'Step 0: the starting point';
-  const theme = page.theme === undefined ? '' : page.theme === 'zero trust' ? '' : `${page.theme} `;
+  const theme = page.theme !== undefined && page.theme !== 'zero trust' ? `${page.theme} ` : '';
   return `Step ${page.step}: ${theme}${page.title}`;
 }
 
