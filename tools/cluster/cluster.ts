@@ -8,18 +8,17 @@ import {
   ClusterError,
   type Layout,
   REPO_ROOT,
-  type Timer,
-  adminClient,
   adminKubeconfig,
   build,
   defaultStateDir,
   down,
-  killAllSync,
   portsFromEnv,
   running,
-  up,
+  upOrCleanUp,
+  withControlPlane,
 } from './controlplane';
 import type { Kube, KubeObject } from './kube';
+import { type Timer, phaseTimer, seconds } from './timing';
 import {
   type RenderedStep,
   type Step,
@@ -47,42 +46,13 @@ class UsageError extends Error {}
 
 const log = (line: string) => console.log(`cluster: ${line}`);
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
-
-/** Runs and times a phase, printed when it ends; `phases` lists them again at the end. */
-function timer(): { timed: Timer; phases: Array<[string, number]> } {
-  const phases: Array<[string, number]> = [];
-  const timed: Timer = async (name, work) => {
-    const started = Date.now();
-    try {
-      return await work();
-    } finally {
-      const elapsed = Date.now() - started;
-      phases.push([name, elapsed]);
-      log(`${name}: ${seconds(elapsed)}`);
-    }
-  };
-  return { timed, phases };
-}
-
-/** Times the parts of a phase: printed as they end, left out of the summary. */
-const timedPart: Timer = async (name, work) => {
-  const started = Date.now();
-  try {
-    return await work();
-  } finally {
-    log(`  ${name}: ${seconds(Date.now() - started)}`);
-  }
-};
+const { timed, part: timedPart, summary } = phaseTimer(log);
 
 function layoutFor(buildDir: string): Layout {
   return { build: buildDir, state: defaultStateDir(), ports: portsFromEnv() };
 }
 
 async function commandUp(): Promise<number> {
-  const { timed } = timer();
   const buildDir = await timed('build (cached after the first run)', async () => build());
   const layout = layoutFor(buildDir);
   await upOrCleanUp(layout, timed);
@@ -91,19 +61,6 @@ async function commandUp(): Promise<number> {
   console.log(`  export KUBECONFIG=${adminKubeconfig(layout)} PATH=${bin}:$PATH; kubectl get nodes`);
   console.log(`  logs: ${path.join(layout.state, 'logs')}; stop with: npm run cluster -- down`);
   return 0;
-}
-
-/** `up`, and if it fails half-way, stop whatever it started before rethrowing. */
-async function upOrCleanUp(layout: Layout, timed: Timer): Promise<void> {
-  try {
-    await up(layout, timed);
-  } catch (error) {
-    if (!(error instanceof ClusterError && error.message.startsWith('already running')))
-      await down(layout).catch((cleanup: unknown) =>
-        log(`while stopping after that: ${(cleanup as Error).message}`),
-      );
-    throw error;
-  }
 }
 
 async function commandDown(): Promise<number> {
@@ -191,7 +148,6 @@ export interface CheckOptions {
 }
 
 async function commandCheck(options: CheckOptions): Promise<number> {
-  const { timed, phases } = timer();
   const started = Date.now();
   const all = checkSteps(stackFiles(REPO_ROOT));
   let steps: Step[];
@@ -224,37 +180,22 @@ async function commandCheck(options: CheckOptions): Promise<number> {
     () => undefined,
   );
 
-  let ok: boolean;
   // Whatever ends this process, nothing it started keeps running and no rendered secret stays.
-  const cleanUpSync = () => {
-    killAllSync(layout);
-    rmSync(renderRoot, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanUpSync();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', cleanUpSync);
-  try {
-    await timed('up', () => upOrCleanUp(layout, timedPart));
-    const kube = adminClient(layout);
-    try {
-      ok = await runSteps(kube, steps, (i) => rendered[i] as Promise<void>, dirs, timed);
-      await renderDone;
-    } catch (error) {
-      // A render that fails or an API server that stops answering: the check has failed, say why.
-      ok = false;
-      log(`ERROR: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      kube.close();
-    }
-  } finally {
-    await timed('down', () => down(layout));
-    rmSync(renderRoot, { recursive: true, force: true });
-  }
-  log(`timings: ${phases.map(([name, ms]) => `${name} ${seconds(ms)}`).join(', ')}`);
+  let ok = false;
+  await withControlPlane(
+    layout,
+    { timed, part: timedPart, cleanUpSync: () => rmSync(renderRoot, { recursive: true, force: true }) },
+    async (kube) => {
+      try {
+        ok = await runSteps(kube, steps, (i) => rendered[i] as Promise<void>, dirs, timed);
+        await renderDone;
+      } catch (error) {
+        // A render that fails or an API server that stops answering: the check has failed, say why.
+        log(`ERROR: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+  );
+  log(`timings: ${summary()}`);
   log(`${ok ? 'check passed' : 'check FAILED'} in ${seconds(Date.now() - started)}`);
   return ok ? 0 : 1;
 }

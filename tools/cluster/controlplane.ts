@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type KubeObject, Kube, WaitAborted, waitFor } from './kube';
 import { type Identity, PKI_FILES, certFile, keyFile, writePki } from './pki';
+import type { Timer } from './timing';
 
 /** A one-line failure the CLI prints as `cluster: <message>`. */
 export class ClusterError extends Error {}
@@ -61,6 +62,8 @@ export interface Layout {
 }
 
 const file = (layout: Layout, relative: string) => path.join(layout.state, relative);
+/** The context every kubeconfig here names (a stack's `kubeContext` picks it). */
+export const KUBE_CONTEXT = 'secure-workshop';
 export const adminKubeconfig = (layout: Layout) => file(layout, 'admin.kubeconfig');
 
 /** Client identities; users and groups are the ones Kubernetes' bootstrap RBAC roles name. */
@@ -107,7 +110,7 @@ function kubeconfig(layout: Layout, user: string): string {
     kind: 'Config',
     clusters: [
       {
-        name: 'secure-workshop',
+        name: KUBE_CONTEXT,
         cluster: {
           server: `https://${LOOPBACK}:${layout.ports.api}`,
           'certificate-authority': file(layout, PKI_FILES.ca),
@@ -123,8 +126,8 @@ function kubeconfig(layout: Layout, user: string): string {
         },
       },
     ],
-    contexts: [{ name: 'secure-workshop', context: { cluster: 'secure-workshop', user } }],
-    'current-context': 'secure-workshop',
+    contexts: [{ name: KUBE_CONTEXT, context: { cluster: KUBE_CONTEXT, user } }],
+    'current-context': KUBE_CONTEXT,
   });
 }
 
@@ -278,6 +281,16 @@ function isOurs({ pid, binary }: PidFile): boolean {
   }
 }
 
+/** Alive (not a zombie), whatever it runs. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Live (not zombie) members of a process group, from /proc: a killed child waiting to be reaped is gone. */
 function groupMembers(pgid: number): number[] {
   const members: number[] = [];
@@ -369,7 +382,10 @@ async function healthy(layout: Layout, name: string, probe: () => Promise<boolea
     await waitFor(
       `${name} to be healthy`,
       async () => {
-        if (entry !== undefined && !isOurs(entry)) throw new WaitAborted(`${name} exited`);
+        // Right after spawn the child may still run node's image until it execs: only a dead
+        // process has exited.
+        if (entry !== undefined && !isOurs(entry) && !alive(entry.pid))
+          throw new WaitAborted(`${name} exited`);
         return (await probe()) ? true : undefined;
       },
       { timeoutMs, intervalMs: 200 },
@@ -476,8 +492,6 @@ export function adminClient(layout: Layout): Kube {
     key: file(layout, keyFile('admin')),
   });
 }
-
-export type Timer = <T>(name: string, work: () => Promise<T>) => Promise<T>;
 
 /** Builds (or reuses) the binaries and CRDs with build.sh; returns its cache directory. */
 export function build(): string {
@@ -641,5 +655,64 @@ export function killAllSync(layout: Layout): void {
   for (const component of components(layout)) {
     const entry = readPid(layout, component.name);
     if (entry !== undefined && isOurs(entry)) signalGroup(entry.pid, 'SIGKILL');
+  }
+}
+
+/** `up`, and if it fails half-way, stop whatever it started before rethrowing. */
+export async function upOrCleanUp(layout: Layout, timed: Timer): Promise<void> {
+  try {
+    await up(layout, timed);
+  } catch (error) {
+    if (!(error instanceof ClusterError && error.message.startsWith('already running')))
+      await down(layout).catch((cleanup: unknown) =>
+        console.error(`cluster: while stopping after that: ${(cleanup as Error).message}`),
+      );
+    throw error;
+  }
+}
+
+export interface ControlPlaneRun {
+  /** Times `up` and `down` as phases. */
+  timed: Timer;
+  /** Times the parts of `up`. */
+  part: Timer;
+  /** Also run when the process ends early (synchronous: it runs in 'exit'), e.g. removing secrets. */
+  cleanUpSync?: () => void;
+}
+
+/**
+ * Starts a control plane in `layout`, runs `work` against it and stops it however `work` ends; a
+ * signal or a crash SIGKILLs every process group it started.
+ */
+export async function withControlPlane<T>(
+  layout: Layout,
+  { timed, part, cleanUpSync = () => undefined }: ControlPlaneRun,
+  work: (kube: Kube) => Promise<T>,
+): Promise<T> {
+  const killSync = () => {
+    killAllSync(layout);
+    cleanUpSync();
+  };
+  const onSignal = () => {
+    killSync();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', killSync);
+  try {
+    await timed('up', () => upOrCleanUp(layout, part));
+    const kube = adminClient(layout);
+    try {
+      return await work(kube);
+    } finally {
+      kube.close();
+    }
+  } finally {
+    await timed('down', () => down(layout));
+    cleanUpSync();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', killSync);
   }
 }
