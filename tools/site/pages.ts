@@ -96,7 +96,7 @@ function experimentsSection(page: SitePage): string {
     experiments.length === 0
       ? `<p>docs/guide.md has no commands for step ${page.step}.</p>`
       : experiments.map(experimentHtml).join('\n');
-  return `<section aria-labelledby="experiments"><h2 id="experiments">Experiments</h2><p>From <code>docs/guide.md</code>${page.section ? `, “${inlineMarkdown(page.section.heading)}”` : ''}. The commands assume the guide's set-up: a stack <code>dev</code> on the k3d cluster of the README and <code>NS=workshop-dev</code>.</p>${body}</section>`;
+  return `<section aria-labelledby="experiments"><h2 id="experiments">Experiments</h2><p>From <code>docs/guide.md</code>${page.section ? `, “${inlineMarkdown(page.section.heading)}”` : ''}. They assume the set-up at the top of the guide (the cluster, the shell variables, the stack you deploy to).</p>${body}</section>`;
 }
 
 function policySection(page: SitePage, link: ControlLink): string {
