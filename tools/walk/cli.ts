@@ -2,7 +2,7 @@
 // namespace of its own) or with --cluster against a deployed stack; `--write-guide` regenerates
 // docs/guide.md's command blocks from the same scenarios.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { postgresBinDir } from '../../test-support/postgres';
 import { renderGuide } from './guide';
@@ -103,6 +103,11 @@ function checkMachine(): string {
   } catch (error) {
     throw new WalkError(`${(error as Error).message} (apt-get install postgresql)`);
   }
+  for (const binary of ['initdb', 'pg_ctl', 'postgres', 'pg_isready'])
+    if (!existsSync(path.join(binDir, binary)))
+      throw new WalkError(
+        `no PostgreSQL server binaries in ${binDir} (${binary} is missing): apt-get install postgresql, or set PG_BINDIR`,
+      );
   need('ip', 'iproute2: the network namespace');
   need('setpriv', "util-linux: processes as the pods' users");
   need('curl', "the guide's HTTP requests");

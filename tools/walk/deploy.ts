@@ -71,8 +71,6 @@ interface RunningPod {
 }
 
 interface Workload {
-  kind: string;
-  name: string;
   template: string;
   pod: RunningPod;
 }
@@ -180,7 +178,7 @@ export class LocalCluster {
       const claims = this.claimsOf(object);
       const started = Date.now();
       const pod = await this.startPod(podName, template.spec, this.podAddress(template), claims);
-      this.workloads.set(key, { kind: object.kind, name: object.metadata.name, template: templateText, pod });
+      this.workloads.set(key, { template: templateText, pod });
       notes.push(`${key} ${running ? 'replaced (its pod template changed)' : 'started'}${seconds(started)}`);
     }
     return notes;

@@ -432,12 +432,14 @@ const ITEMS: Record<number, readonly StepItem[]> = {
       kind: 'logs',
       title: 'each refusal is an audit line in the log',
       workload: 'deploy/api',
-      pipe: `grep '"audit":true' | grep '"outcome":"denied"' | ${lastLine('{action, actor, target, outcome, reason}')}`,
+      pipe:
+        `grep '"audit":true' | grep '"outcome":"denied"' | grep 'DELETE /users/:id' \\\n` +
+        "  | jq -cs '{denied: length, last: (last | {action, actor, target, outcome, reason})}'",
       expect: {
         shows:
-          '`{"action":"authorize","actor":"workshop","target":"DELETE /users/:id","outcome":"denied","reason":"missing scope modify:user"}`',
+          '`{"denied":12,"last":{"action":"authorize","actor":"workshop","target":"DELETE /users/:id","outcome":"denied","reason":"missing scope modify:user"}}` (12, more if you tried before)',
         match:
-          /^\{"action":"authorize","actor":"workshop","target":"DELETE \/users\/:id","outcome":"denied","reason":"missing scope modify:user"\}$/,
+          /^\{"denied":(1[2-9]|[2-9]\d|\d{3,}),"last":\{"action":"authorize","actor":"workshop","target":"DELETE \/users\/:id","outcome":"denied","reason":"missing scope modify:user"\}\}$/,
       },
     },
     gatewayBan(
