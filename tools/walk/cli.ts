@@ -149,6 +149,11 @@ async function inside(args: WalkArgs): Promise<number> {
     hostsFile: '/etc/hosts',
     keep: args.keep,
     reporter,
+    // Interrupted: the servers and apps it started stop, its private files go.
+    onCleanup: (cleanUp) => {
+      const stop = () => void cleanUp().finally(() => process.exit(130));
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+    },
   });
   return finish(reporter, started);
 }

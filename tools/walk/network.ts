@@ -2,7 +2,7 @@
 // resolves Service names the way cluster DNS does for a pod of the namespace, and a forwarder for
 // each Service port that differs from its target port (the API Service's 443 to the container's 8443).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { WalkError } from './objects';
 
@@ -76,7 +76,14 @@ export class ServiceNetwork {
   constructor(
     private readonly namespace: string,
     private readonly hostsFile: string,
-  ) {}
+  ) {
+    // Inside the namespace /etc/hosts is the walk's own file (ip netns exec mounts it); anywhere else
+    // it is the machine's, which the walk must never write.
+    if (!readFileSync(hostsFile, 'utf8').startsWith(HOSTS_MARKER))
+      throw new WalkError(
+        `${hostsFile} is not the walk's own hosts file: run npm run walk, not the inner command`,
+      );
+  }
 
   /** The Service's address, added to the loopback the first time it is asked for. */
   address(service: string): string {

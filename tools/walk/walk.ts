@@ -26,6 +26,8 @@ export interface LocalWalkOptions {
   hostsFile: string;
   keep: boolean;
   reporter: Reporter;
+  /** Called with what stops the walk's processes and removes its files, for a signal handler. */
+  onCleanup?: (cleanup: () => Promise<void>) => void;
 }
 
 function title(step: StepScenario): string {
@@ -96,6 +98,12 @@ export async function walkLocally(options: LocalWalkOptions): Promise<void> {
   mkdirSync(upgrade, { mode: 0o711 });
   let cluster = new LocalCluster({ ...clusterOptions, root: upgrade });
   let last: { rendered: RenderedStep; step: StepScenario } | undefined;
+  const cleanUp = async () => {
+    await cluster.stopAll();
+    if (options.keep) reporter.line(`walk: kept ${root} (it holds real secrets: remove it when done)`);
+    else rmSync(root, { recursive: true, force: true });
+  };
+  options.onCleanup?.(cleanUp);
   try {
     for (const step of options.steps) {
       const label = `step ${step.number}`;
@@ -130,9 +138,7 @@ export async function walkLocally(options: LocalWalkOptions): Promise<void> {
       reporter.summary(label, `${title(final)} on an empty data directory`);
     }
   } finally {
-    await cluster.stopAll();
-    if (options.keep) reporter.line(`walk: kept ${root} (it holds real secrets: remove it when done)`);
-    else rmSync(root, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
