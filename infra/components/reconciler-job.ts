@@ -44,6 +44,8 @@ const OAUTH_SECRET = `${RECONCILER_NAME}-oauth`;
 export interface ReconcilerPodOptions {
   image: string;
   apiUrl: string;
+  /** Whether the API is served over HTTPS (tls-in-transit). */
+  https: boolean;
   tokenUrl: string;
   /** Records the controls that shape the pod (its annotations). */
   trail: ControlTrail;
@@ -77,6 +79,9 @@ export function reconcilerPodSpec(options: ReconcilerPodOptions): PodSpec {
       literalEnv('OAUTH_CLIENT_SECRET_FILE', `${OAUTH_DIR}/client-secret`),
     );
     if (trail.ifOn('authz-scopes')) env.push(literalEnv('OAUTH_SCOPE', RECONCILER_SCOPES.join(' ')));
+    // Before tls-in-transit the client secret and the token cross the cluster in plain text: the
+    // reconciler refuses that unless told so, and this is where step 1 tells it (step 2's lesson).
+    if (!options.https) env.push(literalEnv('OAUTH_ALLOW_PLAINTEXT', 'true'));
     trail.record('generated-secrets');
   }
   if (hardened) {
@@ -163,6 +168,7 @@ export class ReconcilerJob extends pulumi.ComponentResource {
     const podSpec = reconcilerPodSpec({
       image: args.image,
       apiUrl: this.apiUrl,
+      https: args.api.endpoint.scheme === 'https',
       tokenUrl: args.api.tokenUrl,
       trail: controls,
     });

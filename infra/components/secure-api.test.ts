@@ -115,6 +115,7 @@ describe('reconcilerPodSpec', () => {
     const spec = reconcilerPodSpec({
       image: 'secure-workshop/reconciler:0.1.0-abc',
       apiUrl: 'https://api',
+      https: true,
       tokenUrl: 'https://api/oauth/token',
       trail,
     });
@@ -125,13 +126,30 @@ describe('reconcilerPodSpec', () => {
     expect(env.get('TLS_CERT_DIR')).toBe('/etc/reconciler/tls');
     expect(env.get('OAUTH_SCOPE')).toBe('read:user read:transaction');
     expect(env.get('OAUTH_CLIENT_SECRET_FILE')).toBe('/etc/reconciler/oauth/client-secret');
+    expect(env.has('OAUTH_ALLOW_PLAINTEXT')).toBe(false);
     expect(spec.restartPolicy).toBe('Never');
+  });
+
+  it('opts into plaintext OAuth only at step 1 (authn-jwt without tls-in-transit)', () => {
+    const spec = reconcilerPodSpec({
+      image: 'r:1',
+      apiUrl: 'http://api',
+      https: false,
+      tokenUrl: 'http://api/oauth/token',
+      trail: new ControlTrail(controlSet(['authn-jwt', 'authz-scopes'])),
+    });
+    const env = new Map(
+      (spec.containers as PlainContainer[])[0]!.env.map((entry) => [entry.name, entry.value]),
+    );
+    expect(env.get('OAUTH_ALLOW_PLAINTEXT')).toBe('true');
+    expect(env.get('OAUTH_TOKEN_URL')).toBe('http://api/oauth/token');
   });
 
   it('calls plain HTTP anonymously in the start stack', () => {
     const spec = reconcilerPodSpec({
       image: 'r:1',
       apiUrl: 'http://api',
+      https: false,
       tokenUrl: 'http://api/oauth/token',
       trail: new ControlTrail(controlSet([])),
     });

@@ -157,14 +157,19 @@ function loadOAuth(settings: Settings, apiUrl: URL | undefined): OAuthSettings |
   if (tokenUrlText !== undefined) tokenUrl = parseHttpUrl(settings, 'OAUTH_TOKEN_URL', tokenUrlText, true);
   else if (apiUrl) tokenUrl = new URL('oauth/token', apiUrl.toString().replace(/\/*$/, '/'));
 
-  // Client secrets and bearer tokens never travel in plaintext: fail closed instead.
-  if (apiUrl && apiUrl.protocol !== 'https:') {
-    settings.problem(
-      `API_URL must be https when OAUTH_CLIENT_ID is set (a bearer token would travel in plaintext)`,
-    );
-  }
-  if (tokenUrlText !== undefined && tokenUrl && tokenUrl.protocol !== 'https:') {
-    settings.problem('OAUTH_TOKEN_URL must be https (the client secret would travel in plaintext)');
+  // Client secrets and bearer tokens never travel in plaintext: fail closed, unless the deployment
+  // says in so many words that it accepts it (the workshop's step 1, before tls-in-transit).
+  if (settings.oneOf('OAUTH_ALLOW_PLAINTEXT', ['true', 'false'] as const, 'false') !== 'true') {
+    if (apiUrl && apiUrl.protocol !== 'https:') {
+      settings.problem(
+        `API_URL must be https when OAUTH_CLIENT_ID is set (a bearer token would travel in plaintext; OAUTH_ALLOW_PLAINTEXT=true accepts that)`,
+      );
+    }
+    if (tokenUrlText !== undefined && tokenUrl && tokenUrl.protocol !== 'https:') {
+      settings.problem(
+        'OAUTH_TOKEN_URL must be https (the client secret would travel in plaintext; OAUTH_ALLOW_PLAINTEXT=true accepts that)',
+      );
+    }
   }
 
   if (clientId === undefined || secret === undefined || secret === '' || tokenUrl === undefined)

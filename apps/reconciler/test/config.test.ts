@@ -68,6 +68,18 @@ describe('loadConfig', () => {
     expect(shown).not.toContain('PRIVATE KEY');
   });
 
+  it('guide step 1 (authn-jwt before tls-in-transit): OAuth over plain HTTP only when the deployment opts in', () => {
+    const env = {
+      API_URL: 'http://api',
+      OAUTH_CLIENT_ID: 'reconciler',
+      OAUTH_CLIENT_SECRET_FILE: join(dir, 'secret'),
+    };
+    expect(() => loadConfig(env)).toThrow(/API_URL must be https when OAUTH_CLIENT_ID is set/);
+    const config = loadConfig({ ...env, OAUTH_ALLOW_PLAINTEXT: 'true' });
+    expect(config.oauth?.tokenUrl).toBe('http://api/oauth/token');
+    expect(() => loadConfig({ ...env, OAUTH_ALLOW_PLAINTEXT: 'false' })).toThrow(/must be https/);
+  });
+
   it('names every bad value in its own sentence', () => {
     const problems = problemsOf({
       API_URL: 'ftp://x',
@@ -126,6 +138,16 @@ describe('loadConfig', () => {
       'credentials over plain http',
       { API_URL: 'http://api', OAUTH_CLIENT_ID: 'r', OAUTH_CLIENT_SECRET_FILE: '@secret' },
       /API_URL must be https when OAUTH_CLIENT_ID is set/,
+    ],
+    [
+      'a plaintext opt-in that is not true or false',
+      {
+        API_URL: 'http://api',
+        OAUTH_CLIENT_ID: 'r',
+        OAUTH_CLIENT_SECRET_FILE: '@secret',
+        OAUTH_ALLOW_PLAINTEXT: 'yes',
+      },
+      /OAUTH_ALLOW_PLAINTEXT/,
     ],
     [
       'a plain http token URL',
