@@ -95,17 +95,20 @@ build_kubernetes() {
 }
 timed "pulumi-resource-kubernetes (source $k8s_source_version)" build_kubernetes
 
-# random and tls: record why they cannot be built instead of failing the whole engine.
+# random and tls: record why they cannot be built instead of failing the whole engine, as
+# "<name> <version>: <command>" followed by the command's answer (tools/engine/automation.ts reads it).
 probe_unavailable() {
   local name=$1 module=$2 version=$3 probe="$tmp/src/probe-$1" err
   mkdir -p "$probe"
   printf 'module probe\n\ngo 1.26\n' >"$probe/go.mod"
-  if err=$(cd "$probe" && GOFLAGS=-mod=mod go mod download "$module@v$version" 2>&1); then
-    printf '%s: module %s@v%s is downloadable but has no build recipe here yet\n' "$name" "$module" "$version" \
-      >>"$tmp/unavailable.txt"
-  else
+  if ! err=$(cd "$probe" && go list -m -versions "$module" 2>&1); then
+    printf '%s %s: go list -m -versions %s\n%s\n' "$name" "$version" "$module" "$err" >>"$tmp/unavailable.txt"
+  elif ! err=$(cd "$probe" && GOFLAGS=-mod=mod go mod download "$module@v$version" 2>&1); then
     printf '%s %s: go mod download %s@v%s\n%s\n' "$name" "$version" "$module" "$version" "$err" \
       >>"$tmp/unavailable.txt"
+  else
+    printf '%s %s: %s@v%s is downloadable now, but build.sh has no recipe for it yet\n' \
+      "$name" "$version" "$module" "$version" >>"$tmp/unavailable.txt"
   fi
 }
 probe_unavailable random github.com/pulumi/pulumi-random/provider/v4 "$random_plugin_version"
