@@ -18,7 +18,13 @@ function isScraped(resources: readonly PolicyResource[], workload: Workload): bo
     const serviceMeta = metadataOf(service.props);
     const ports = asRecords(at(service.props, 'spec', 'ports'));
     const portNames = ports.map((port) => asString(port.name));
-    const targetPorts = ports.map((port) => asString(port.targetPort ?? port.port));
+    // A named targetPort is the container port of that name: a monitor may give either.
+    const containerPorts = workload.containers.flatMap(({ spec }) => asRecords(spec.ports));
+    const targetPorts = ports.flatMap((port) => {
+      const target = asString(port.targetPort ?? port.port);
+      const named = containerPorts.find((containerPort) => asString(containerPort.name) === target);
+      return named ? [target, asString(named.containerPort)] : [target];
+    });
     return monitors.some((monitor) => {
       const spec = asRecord(monitor.props.spec) ?? {};
       const namespaceSelector = asRecord(spec.namespaceSelector);

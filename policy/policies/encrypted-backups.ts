@@ -27,6 +27,18 @@ function backupProblems(backup: Workload): string[] {
   return problems;
 }
 
+/** Whether one of the workload's containers mounts a PersistentVolumeClaim writable. */
+function writesToAVolumeClaim(workload: Workload): boolean {
+  const claims = new Set(
+    asRecords(workload.podSpec.volumes)
+      .filter((volume) => volume.persistentVolumeClaim !== undefined)
+      .map((volume) => volume.name),
+  );
+  return workload.containers.some(({ spec }) =>
+    asRecords(spec.volumeMounts).some((mount) => claims.has(mount.name) && mount.readOnly !== true),
+  );
+}
+
 export const encryptedBackups = defineStackPolicy({
   name: 'encrypted-backups',
   description:
@@ -36,7 +48,11 @@ export const encryptedBackups = defineStackPolicy({
     'Turn on encrypted-backups: a backup CronJob with BACKUP_KEY_FILE from a generated Secret and a PVC for the copies.',
   validateStack: (args, reportViolation) => {
     const workloads = workloadsOf(args.resources);
-    const backups = workloads.filter((w) => w.type === k8sTypes.cronJob && w.role === 'backup');
+    // A backup writes its copies: a job of the backup workload that only reads them (the restore
+    // check mounts the volume read-only) is not one.
+    const backups = workloads.filter(
+      (w) => w.type === k8sTypes.cronJob && w.role === 'backup' && writesToAVolumeClaim(w),
+    );
     for (const postgres of workloads.filter((workload) => workload.role === 'postgres')) {
       const sameNamespace = backups.filter((backup) => backup.meta.namespace === postgres.meta.namespace);
       if (sameNamespace.length === 0) {
