@@ -8,6 +8,7 @@ import { attributedDiff } from './diff-path';
 import { drawArchitecture } from './draw';
 import { isBadInput, UsageError } from './model';
 import { privateDirectory, type SecretsMode, writeRender } from './render';
+import { runMain } from './run-main';
 import { readStateFile, writeStateFile } from './state-file';
 import { synthesize, type SynthOptions } from './synth';
 
@@ -206,16 +207,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  // npm runs scripts from the package root; relative --out paths mean the caller's directory.
-  if (process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      console.error(`error: ${message.split('\n')[0]}`);
-      process.exitCode = isBadInput(error) ? 2 : 3;
-    },
-  );
+  runMain(() => main(process.argv.slice(2)), {
+    prefix: 'error',
+    exitCode: (error) => (isBadInput(error) ? 2 : 3),
+    fromCallerDirectory: true,
+  });
 }

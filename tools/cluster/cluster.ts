@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runMain } from '../../infra/tools/run-main';
 import { applyStep, expectRefused, type StepReport, workloadNamespaces } from './check';
 import {
   ClusterError,
@@ -234,15 +235,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
+  runMain(() => main(process.argv.slice(2)), {
+    prefix: 'cluster',
+    // The cluster's own errors quote the component's output, which may take several lines.
+    message: (error) => {
       const message = error instanceof Error ? error.message : String(error);
-      const expected = error instanceof ClusterError || error instanceof UsageError;
-      console.error(`cluster: ${expected ? message : `error: ${message}`}`);
-      process.exitCode = error instanceof UsageError ? 2 : 1;
+      return error instanceof ClusterError || error instanceof UsageError ? message : `error: ${message}`;
     },
-  );
+    exitCode: (error) => (error instanceof UsageError ? 2 : 1),
+  });
 }

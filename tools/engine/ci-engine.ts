@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { Stack } from '@pulumi/pulumi/automation';
 import { checkStack, loadPolicyRunner, type PolicyRunner } from '../../infra/tools/check';
 import type { SynthResource, SynthResult } from '../../infra/tools/model';
+import { runMain } from '../../infra/tools/run-main';
 import { synthesize } from '../../infra/tools/synth';
 import {
   KUBE_CONTEXT,
@@ -435,13 +436,10 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(`ci-engine: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    },
-  );
+  runMain(main, {
+    prefix: 'ci-engine',
+    // CI's log is read after the fact: the whole message, with the engine's output it quotes.
+    message: (error) => (error instanceof Error ? error.message : String(error)),
+    exitCode: () => 1,
+  });
 }

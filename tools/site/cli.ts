@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../infra/testing/stack-config';
 import { parseArgs } from '../../infra/tools/cli';
 import { isBadInput } from '../../infra/tools/model';
+import { runMain } from '../../infra/tools/run-main';
 import { buildSite } from './build';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,16 +34,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  // npm runs scripts from the package root; a relative --out means the caller's directory.
-  if (process.env.INIT_CWD !== undefined) process.chdir(process.env.INIT_CWD);
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      console.error(`error: ${message.split('\n')[0]}`);
-      process.exitCode = isBadInput(error) ? 2 : 3;
-    },
-  );
+  runMain(() => main(process.argv.slice(2)), {
+    prefix: 'error',
+    exitCode: (error) => (isBadInput(error) ? 2 : 3),
+    fromCallerDirectory: true,
+  });
 }

@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runMain } from '../../infra/tools/run-main';
 import { postgresBinDir } from '../../test-support/postgres';
 import { renderGuide } from './guide';
 import { createNamespace, deleteNamespace } from './network';
@@ -194,14 +195,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      console.error(`walk: ${message.split('\n')[0] ?? ''}`);
-      process.exitCode = error instanceof WalkError ? 2 : 3;
-    },
-  );
+  runMain(() => main(process.argv.slice(2)), {
+    prefix: 'walk',
+    exitCode: (error) => (error instanceof WalkError ? 2 : 3),
+  });
 }
