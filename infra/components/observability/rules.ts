@@ -87,7 +87,7 @@ export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
       'warning',
       'authn-jwt',
       'Many 401/403 answers from the API',
-      'More than one authentication failure or scope denial per second for 5 minutes: token guessing or a misconfigured client.',
+      'Over one authentication failure or scope denial per second on average over 5 minutes, held for 5 minutes (about 7.5 minutes into a sudden attack; the burst alert is the fast signal): token guessing or a misconfigured client.',
     ),
     rule(
       'ApiAuthFailureRatio',
@@ -121,7 +121,7 @@ export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
           'warning',
           'api-gateway',
           'Many 401/403 answers at the gateway',
-          'The gateway refuses more than one request per second on {{ $labels.router }}: credential stuffing or token replay.',
+          'The gateway refuses over one request per second on {{ $labels.router }} on average over 5 minutes, held for 5 minutes: credential stuffing or token replay.',
         ),
         rule(
           'GatewayAuthFailureRatio',
@@ -139,7 +139,7 @@ export function prometheusRuleGroups(scope: RuleScope): RuleGroup[] {
           'warning',
           'api-gateway',
           'Rate limit (429) spike at the gateway',
-          'More than one request per second is throttled with 429: a client floods the API or fail2ban is banning.',
+          'Over one request per second throttled with 429 on average over 5 minutes, held for 5 minutes: a client floods the API or fail2ban is banning.',
         ),
       ],
     });
