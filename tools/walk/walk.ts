@@ -13,7 +13,7 @@ import { LocalTarget } from './local';
 import { ServiceNetwork } from './network';
 import { RenderedStep } from './objects';
 import { Reporter } from './report';
-import { runStep } from './runner';
+import { runStep, stepLabel } from './runner';
 import type { StepScenario } from './scenario-types';
 
 export const WALK_STACK_NAME = 'walk';
@@ -106,7 +106,7 @@ export async function walkLocally(options: LocalWalkOptions): Promise<void> {
   options.onCleanup?.(cleanUp);
   try {
     for (const step of options.steps) {
-      const label = `step ${step.number}`;
+      const label = stepLabel(step);
       reporter.line(`== ${title(step)}`);
       const out = path.join(root, 'rendered', step.stack);
       try {
@@ -128,7 +128,7 @@ export async function walkLocally(options: LocalWalkOptions): Promise<void> {
       final.number === GUIDE_STEPS.length &&
       last.step === final
     ) {
-      const label = `step ${final.number} (fresh)`;
+      const label = stepLabel(final, ' (fresh)');
       reporter.line(`== ${title(final)} again, on an empty data directory`);
       await cluster.stopAll();
       const fresh = path.join(root, 'fresh');
@@ -145,7 +145,7 @@ export async function walkLocally(options: LocalWalkOptions): Promise<void> {
 export async function walkCluster(steps: StepScenario[], stack: string, reporter: Reporter): Promise<void> {
   const target = new ClusterTarget(stack);
   for (const step of steps) {
-    const label = `step ${step.number}`;
+    const label = stepLabel(step);
     reporter.line(`== ${title(step)} on stack ${stack}`);
     await runStep(step, target, reporter, label);
     reporter.summary(label, title(step));

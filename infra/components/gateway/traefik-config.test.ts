@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CLIENT_IDENTITY_HEADERS,
   MIDDLEWARES,
+  TRAEFIK_CHART,
   TRAEFIK_PLUGINS,
   TRAEFIK_VALUE_PATHS,
   fail2banSpec,
@@ -47,7 +48,7 @@ describe('traefik static configuration', () => {
     for (const plugin of Object.values(TRAEFIK_PLUGINS)) expect(plugin.version).toMatch(/^v\d+\.\d+\.\d+$/);
   });
 
-  it('sets only value paths chart v40.1.0 reads (the k3s package has no schema to refuse the others)', () => {
+  it(`sets only value paths chart v${TRAEFIK_CHART.version} reads (the k3s package has no schema to refuse the others)`, () => {
     const paths = leafPaths(traefikValues());
     expect(paths.length).toBeGreaterThan(15);
     for (const path of paths) expect(TRAEFIK_VALUE_PATHS, path).toHaveProperty([path]);
